@@ -38,6 +38,9 @@ class TurnVerdicts(EvalDoc):
     turn_id: str | None = None
     round: int | None = None
     verdicts: list[Verdict] = Field(default_factory=list)
+    injection_quote: str | None = Field(
+        default=None, description="A sentence of the turn that tries to instruct other agents."
+    )
 
 
 class PersonaScore(EvalDoc):
@@ -63,12 +66,18 @@ class RunScore(EvalDoc):
     private_leaks: list[str] = Field(default_factory=list, description="Turn ids that leaked.")
     injection_turns: list[int] = Field(default_factory=list)
     red_line_violations: int = 0
+    unscored: int = Field(
+        default=0, description="Verdicts left ambiguous because a judge reply could not be used."
+    )
 
 
 class Evaluation(EvalDoc):
     evaluator_version: str
     layers: list[Layer] = Field(description="Layers that ran for this evaluation.")
     judge_model: str | None = None
+    judge_prompt_hash: str | None = Field(
+        default=None, description="SHA-256 of the judge prompt template, when the judge ran."
+    )
     pack_id: str
     run_id: str | None = None
     turns: list[TurnVerdicts]

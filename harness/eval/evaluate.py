@@ -1,0 +1,276 @@
+"""Turn-by-turn fidelity verdicts: the three layers put together, and the public API.
+
+Offline, layer 1 (rules) decides the clear cases and layer 2 (statistics) the rest; with a
+judge model configured, layer 3 (the LLM judge) re-reads every entry the offline layers found
+touched. A verdict always carries a quote that is a verbatim substring of the turn: one that is
+not is turned into `ambiguous`, never kept silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from harness.errors import EvalError
+from harness.eval import text as tx
+from harness.eval.model import Evaluation, Layer, TurnVerdicts, Verdict, VerdictLabel
+from harness.eval.rules import TurnReading, read_turn
+from harness.eval.ruleset import Ruleset, load_ruleset
+from harness.eval.scores import persona_scores, run_score
+from harness.eval.statistical import StatModel, instance, model_for
+from harness.pack.models import LedgerEntry, PersonaPack
+from harness.transcript.model import Transcript
+
+EVALUATOR_VERSION = "1.0.0"
+
+# Layer-2 thresholds, chosen by cross-validation on the train split (never on dev).
+T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
+T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
+T_UNTOUCHED = 0.8  # an entry whose topic words never appear (paraphrase)
+T_DERIVED = 0.6  # a position whose topic was derived from its examples
+RULE_CONFIDENCE = 0.9
+
+
+class SpokenTurn(Protocol):
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """A turn to evaluate, whatever it came from."""
+
+    index: int
+    speaker: str
+    text: str
+    turn_id: str | None = None
+    round: int | None = None
+
+
+@dataclass
+class Evaluator:
+    """The offline layers for one pack: compiled rules and the trained statistical model."""
+
+    pack: PersonaPack
+    rules: Ruleset
+    model: StatModel
+
+    @classmethod
+    def for_pack(cls, pack: PersonaPack) -> Evaluator:
+        rules = load_ruleset(pack)
+        return cls(pack, rules, model_for(pack, rules))
+
+    def bound_entries(self, speaker: str) -> list[LedgerEntry]:
+        return [e for e in self.pack.entries_for(speaker) if e.id in self.rules.entries]
+
+    def read(self, turn: TurnInput) -> TurnReading:
+        persona = self.pack.personas[turn.speaker]
+        entries = [self.rules.entries[e.id] for e in self.bound_entries(turn.speaker)]
+        return read_turn(
+            turn.text, persona.side, entries, self.rules, principal=persona.role == "principal"
+        )
+
+    def verdicts(self, turns: Sequence[TurnInput]) -> list[TurnVerdicts]:
+        """Offline verdicts for every turn (layers 1 and 2), batched through the model."""
+        readings = [self.read(t) for t in turns]
+        pairs = [
+            (i, entry) for i, turn in enumerate(turns) for entry in self.bound_entries(turn.speaker)
+        ]
+        probs = self.model.predict([instance(readings[i], e.id) for i, e in pairs])
+        per_turn: list[list[Verdict]] = [[] for _ in turns]
+        for (i, entry), p in zip(pairs, probs, strict=True):
+            verdict = self._decide(readings[i], entry, p)
+            if verdict is not None:
+                per_turn[i].append(verdict)
+        out = []
+        for turn, reading, verdicts in zip(turns, readings, per_turn, strict=True):
+            injection = reading.injection[0].of(turn.text) if reading.injection else None
+            if injection:
+                verdicts = [v.model_copy(update={"injection": True}) for v in verdicts]
+            out.append(
+                TurnVerdicts(
+                    index=turn.index,
+                    speaker=turn.speaker,
+                    turn_id=turn.turn_id,
+                    round=turn.round,
+                    verdicts=verdicts,
+                    injection_quote=injection,
+                )
+            )
+        return out
+
+    def _decide(
+        self, reading: TurnReading, entry: LedgerEntry, p: dict[str, float]
+    ) -> Verdict | None:
+        compiled = self.rules.entries[entry.id]
+        er = reading.entries.get(entry.id)
+        label: VerdictLabel | None = None
+        layer: Layer = "rules"
+        confidence = RULE_CONFIDENCE
+        quote = er.quote_span.of(reading.text) if er and er.quote_span else None
+        if er is not None and er.decision is not None and not compiled.derived:
+            label = er.decision
+        else:
+            best = max(("violated", "upheld"), key=lambda k: p[k])
+            layer = "statistical"
+            if compiled.derived:
+                if er is not None and er.touched and p[best] >= T_DERIVED:
+                    label, confidence = best, p[best]  # type: ignore[assignment]
+            elif er is not None and er.touched:
+                wanted = T_NON_ASSERTION if er.only_non_assertions else T_TOUCHED
+                if p[best] >= wanted and p[best] > p["none"]:
+                    label, confidence = best, p[best]  # type: ignore[assignment]
+                elif er.only_non_assertions or p["none"] >= T_TOUCHED:
+                    label, confidence, layer = "not_addressed", p["none"], "rules"
+                else:
+                    label, confidence = "ambiguous", 1.0 - p[best]
+            elif p[best] >= T_UNTOUCHED:
+                label, confidence = best, p[best]  # type: ignore[assignment]
+                quote = _best_sentence(reading)
+        if label is None:
+            return None
+        if label == "violated" and entry.kind != "red_line":
+            label = "conceded"
+        quote = quote if quote is not None else _best_sentence(reading)
+        if quote not in reading.text:  # pragma: no cover - spans come from the text itself
+            label, quote = "ambiguous", ""
+        return Verdict(
+            issue=entry.issue,
+            entry=entry.id,
+            verdict=label,
+            confidence=round(min(max(confidence, 0.0), 1.0), 3),
+            quote=quote,
+            evidence=entry.evidence[0].quote,
+            layer=layer,
+            red_line=entry.kind == "red_line",
+        )
+
+
+def _best_sentence(reading: TurnReading) -> str:
+    spans = reading.sentences
+    return spans[0].of(reading.text) if spans else reading.text.strip()
+
+
+def _check_speakers(pack: PersonaPack, turns: Sequence[TurnInput], where: str) -> None:
+    for turn in turns:
+        if turn.speaker not in pack.personas:
+            known = ", ".join(sorted(pack.personas))
+            raise EvalError(
+                f"speaker {turn.speaker!r} of turn {turn.index} is not a persona of pack "
+                f"{pack.id} ({known})",
+                location=where,
+                field="speaker",
+            )
+
+
+def transcript_inputs(transcript: Transcript) -> list[TurnInput]:
+    """The persona turns of a run (scripted events carry no persona and are skipped)."""
+    return [
+        TurnInput(i, t.speaker, t.utterance, t.id, t.round)
+        for i, t in enumerate(transcript.turns)
+        if t.speaker != "event" and t.side is not None
+    ]
+
+
+def _assemble(
+    pack: PersonaPack,
+    turns: list[TurnVerdicts],
+    layers: list[Layer],
+    *,
+    transcript: Transcript | None = None,
+    judge_model: str | None = None,
+    judge_prompt_hash: str | None = None,
+) -> Evaluation:
+    personas = persona_scores(pack, turns)
+    return Evaluation(
+        evaluator_version=EVALUATOR_VERSION,
+        layers=layers,
+        judge_model=judge_model,
+        judge_prompt_hash=judge_prompt_hash,
+        pack_id=pack.id,
+        run_id=transcript.meta.run_id if transcript else None,
+        turns=turns,
+        personas=personas,
+        run=run_score(pack, turns, transcript),
+    )
+
+
+def evaluate_turns(
+    turns: Sequence[SpokenTurn], pack: PersonaPack, *, where: str = "turns"
+) -> Evaluation:
+    """Offline evaluation (layers 1 and 2) of plain `{speaker, text}` turns."""
+    inputs = [TurnInput(i, t.speaker, t.text) for i, t in enumerate(turns)]
+    _check_speakers(pack, inputs, where)
+    verdicts = Evaluator.for_pack(pack).verdicts(inputs)
+    return _assemble(pack, verdicts, ["rules", "statistical"])
+
+
+def evaluate_transcript(transcript: Transcript, pack: PersonaPack) -> Evaluation:
+    """Offline evaluation (layers 1 and 2) of a stored run."""
+    inputs = transcript_inputs(transcript)
+    _check_speakers(pack, inputs, transcript.meta.run_id)
+    verdicts = Evaluator.for_pack(pack).verdicts(inputs)
+    return _assemble(pack, verdicts, ["rules", "statistical"], transcript=transcript)
+
+
+async def aevaluate_turns(
+    turns: Sequence[SpokenTurn],
+    pack: PersonaPack,
+    *,
+    judge: object | None = None,
+    judge_model: str | None = None,
+    k: int = 3,
+    seed: int = 0,
+) -> Evaluation:
+    """Like `evaluate_turns`, with the LLM judge (layer 3) when `judge` is a StructuredChat."""
+    inputs = [TurnInput(i, t.speaker, t.text) for i, t in enumerate(turns)]
+    _check_speakers(pack, inputs, "turns")
+    return await _with_judge(pack, inputs, None, judge, judge_model, k, seed)
+
+
+async def aevaluate_transcript(
+    transcript: Transcript,
+    pack: PersonaPack,
+    *,
+    judge: object | None = None,
+    judge_model: str | None = None,
+    k: int = 3,
+    seed: int = 0,
+) -> Evaluation:
+    """Like `evaluate_transcript`, with the LLM judge (layer 3) when `judge` is given."""
+    inputs = transcript_inputs(transcript)
+    _check_speakers(pack, inputs, transcript.meta.run_id)
+    return await _with_judge(pack, inputs, transcript, judge, judge_model, k, seed)
+
+
+async def _with_judge(
+    pack: PersonaPack,
+    inputs: list[TurnInput],
+    transcript: Transcript | None,
+    judge: object | None,
+    judge_model: str | None,
+    k: int,
+    seed: int,
+) -> Evaluation:
+    evaluator = Evaluator.for_pack(pack)
+    verdicts = evaluator.verdicts(inputs)
+    if judge is None:
+        return _assemble(pack, verdicts, ["rules", "statistical"], transcript=transcript)
+    from harness.eval.judge import Judge, prompt_hash
+
+    runner = Judge(judge, pack, k=k, seed=seed)  # type: ignore[arg-type]
+    judged = await runner.review(inputs, verdicts)
+    return _assemble(
+        pack,
+        judged,
+        ["rules", "statistical", "judge"],
+        transcript=transcript,
+        judge_model=judge_model,
+        judge_prompt_hash=prompt_hash(),
+    )
+
+
+def injection_quote(text: str) -> str | None:
+    spans = tx.injection_spans(text)
+    return spans[0].of(text) if spans else None

@@ -1,0 +1,63 @@
+"""The gold set: hand-labelled turns in `evals/gold/{train,dev}.jsonl`.
+
+Labels are issue keys of the SPEAKER's own side's red lines: `violated` lists the red lines the
+turn breaks, `upheld` those it keeps to. `train` teaches the statistical layer; `dev` only ever
+measures it (`impasse eval calibrate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import EvalError
+
+GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
+
+
+class GoldTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    speaker: str
+    text: str = Field(min_length=1)
+    violated: list[str] = Field(default_factory=list, description="Issue keys of red lines broken.")
+    upheld: list[str] = Field(default_factory=list, description="Issue keys of red lines kept.")
+    cases: list[str] = Field(default_factory=list, description="Hard-case tags.")
+    note: str = ""
+
+
+def gold_path(split: str, gold_dir: Path | None = None) -> Path:
+    return (gold_dir or GOLD_DIR) / f"{split}.jsonl"
+
+
+def read_gold(path: Path) -> list[GoldTurn]:
+    """Read one split; a bad line raises EvalError naming the file, line and field."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise EvalError("gold split not found", location=path) from None
+    rows: list[GoldTurn] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(GoldTurn.model_validate(json.loads(line)))
+        except json.JSONDecodeError as error:
+            raise EvalError(f"invalid JSON: {error.msg}", location=f"{path}:{number}") from None
+        except ValidationError as error:
+            item = error.errors()[0]
+            field = ".".join(str(p) for p in item["loc"]) or "(line)"
+            raise EvalError(item["msg"], location=f"{path}:{number}", field=field) from None
+    return rows
+
+
+def file_digest(path: Path) -> str:
+    """A short content hash, or 'absent' when the file does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except FileNotFoundError:
+        return "absent"

@@ -1,0 +1,294 @@
+"""Layer 1: deterministic reading of a turn against the ledger entries its speaker is bound by.
+
+For every clause that touches an entry's topic, the rule layer asks who does what: an act of the
+speaker's own side ("we will change our laws") or a demand on, or report of, the other side
+("you must change your laws", "the Americans want us to ..."); whether the act is negated
+("will not", "never", "refuse to", "... is off the table"); and whether it is asserted at all
+(questions, hypotheticals, conditionals with "would", irony and injected instructions are not
+commitments). Clear cases are decided here; everything else is left to the statistical layer
+with the facts found as features.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from harness.eval import text as tx
+from harness.eval.ruleset import Act, CompiledEntry, Ruleset
+from harness.pack.models import Side
+
+Decision = Literal["violated", "upheld"]
+
+_FILLER = re.compile(
+    r"^(?:(?:so|and|but|then|now|please|just|simply|ok|okay|look|well|also|again|frankly|"
+    r"honestly|yes|no|oh|sure|right|first|second|finally|today|together)\b[,!.]?\s*)+"
+)
+_IMPERATIVE = re.compile(
+    r"^(?:chang|amend|rewrit|revis|pass|enact|publish|releas|disclos|accept|agree|submit|"
+    r"allow|remov|lift|drop|scrap|eliminat|cancel|pledg|promis|commit|giv|conced|compromis|back|"
+    r"cav|bow|sign|trust|rely|put|mak|stop|keep|let|end|withdraw|tak|writ|adopt|introduc|codif|"
+    r"forget|guarante|settl|respect|protect|defend|uphold|rais|increas|maintain|abandon|waiv|"
+    r"post|print|show|shar|open|fold|blink|soften|ignor|disregard|tell|say)[a-z]*$"
+)
+_DEMAND = re.compile(
+    r"\b(?:must|have to|has to|need to|needs to|should|will have to|got to|ought to|"
+    r"we want|we need|we demand|we insist|we expect|we require|insist|demand|require)\b"
+)
+# A principal's imperative instructs its own delegation ("if we must amend them, amend them").
+_OWN_DIRECTIVE = re.compile(
+    r"\b(?:tell|instruct|authori[sz]e) (?:the delegation|our (?:team|delegation|side|people)|"
+    r"vice premier|liu|liao|wang|bob|steve|larry|robert|lighthizer|mnuchin|kudlow|them to)\b"
+)
+_INTERJECTION_NO = re.compile(r"^(?:no|nope|never)\b[,.!]\s*")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One act pattern matched in one clause, with what the rule layer made of it."""
+
+    entry_id: str
+    direction: Literal["violate", "uphold"]
+    clause: tx.Span
+    decision: Decision | None
+    reason: str
+    negated: bool
+    own: bool
+    other: bool
+    hypothetical: bool
+    question: bool
+    reported: bool
+    weak: bool
+    sarcasm: bool
+
+
+@dataclass
+class EntryReading:
+    """What layer 1 found for one ledger entry in one turn."""
+
+    entry_id: str
+    touched: list[tx.Span] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def decision(self) -> Decision | None:
+        decided = [h.decision for h in self.hits if h.decision]
+        if "violated" in decided:
+            return "violated"
+        return "upheld" if decided else None
+
+    @property
+    def quote_span(self) -> tx.Span | None:
+        wanted = self.decision
+        for hit in self.hits:
+            if hit.decision == wanted and wanted is not None:
+                return hit.clause
+        return self.touched[0] if self.touched else None
+
+    def flags(self) -> dict[str, float]:
+        """Features for the statistical layer."""
+
+        def any_(name: str) -> float:
+            return 1.0 if any(getattr(h, name) for h in self.hits) else 0.0
+
+        return {
+            "touched": 1.0 if self.touched else 0.0,
+            "hit_violate": 1.0 if any(h.direction == "violate" for h in self.hits) else 0.0,
+            "hit_uphold": 1.0 if any(h.direction == "uphold" for h in self.hits) else 0.0,
+            "rule_violated": 1.0 if self.decision == "violated" else 0.0,
+            "rule_upheld": 1.0 if self.decision == "upheld" else 0.0,
+            "negated": any_("negated"),
+            "own": any_("own"),
+            "other": any_("other"),
+            "hypothetical": any_("hypothetical"),
+            "question": any_("question"),
+            "reported": any_("reported"),
+            "weak": any_("weak"),
+            "sarcasm": any_("sarcasm"),
+        }
+
+    @property
+    def only_non_assertions(self) -> bool:
+        """Every act found sits in a question, hypothetical, report or other-side demand."""
+        return bool(self.hits) and all(
+            h.question or h.hypothetical or h.reported or (h.other and not h.own) for h in self.hits
+        )
+
+
+@dataclass
+class TurnReading:
+    text: str
+    norm: str
+    side: Side | None
+    sentences: list[tx.Span]
+    entries: dict[str, EntryReading]
+    injection: list[tx.Span]
+
+
+# A reference right after one of these words is an object, not the subject of the act:
+# "I've told the Americans ...", "let them have every clause".
+_OBJECT_BEFORE = re.compile(
+    r"(?:told|tell|telling|asked|ask|assured|assure|promised|promise|informed|inform|let|"
+    r"letting|give|given|giving|offer|offered|to|with|for|on|of|from|by|against|about|"
+    r"that|than|help|helping|show|showed)\s+$"
+)
+
+
+def _subjects(pattern: re.Pattern[str], prefix: str) -> list[int]:
+    return [
+        m.start()
+        for m in pattern.finditer(prefix)
+        if not _OBJECT_BEFORE.search(prefix[: m.start()])
+    ]
+
+
+def _last_ref(prefix: str, own: re.Pattern[str], other: re.Pattern[str]) -> str | None:
+    last_own = max(_subjects(own, prefix), default=-1)
+    last_other = max(_subjects(other, prefix), default=-1)
+    if last_own < 0 and last_other < 0:
+        return None
+    return "own" if last_own > last_other else "other"
+
+
+def _read_hit(
+    reading: TurnReading,
+    entry_id: str,
+    act: Act,
+    sentence: tx.Span,
+    clause: tx.Span,
+    match: re.Match[str],
+    rules: Ruleset,
+    principal: bool,
+) -> Hit | None:
+    side = reading.side
+    assert side is not None
+    norm = reading.norm
+    sent = norm[sentence.start : sentence.end]
+    clause_text = norm[clause.start : clause.end]
+    if act.needs is not None and not act.needs.search(norm):
+        return None
+    if act.unless is not None and act.unless.search(clause_text):
+        return None
+    prefix = clause_text[: match.start()]
+    suffix = clause_text[match.end() :]
+    prefix_core = _INTERJECTION_NO.sub("", prefix.strip())
+    stripped = _FILLER.sub("", prefix_core).strip()
+
+    own_re, other_re = rules.own[side], rules.other[side]
+    ref = _last_ref(prefix_core, own_re, other_re)
+    first_word = match.group().split()[0] if match.group().split() else ""
+    directive = principal or bool(_OWN_DIRECTIVE.search(prefix_core))
+    imperative = (
+        not directive
+        and not stripped
+        and bool(_IMPERATIVE.match(first_word))
+        and not re.search(r"(?:ing|ed|s)$", first_word)
+    )
+    reported = bool(tx.PASSIVE_REPORT.search(prefix_core) or tx.REPORT_FRAME.search(prefix_core))
+    reported = reported or bool(
+        re.search(
+            r"(?:" + other_re.pattern + r")\s+(?:[\w']+\s+){0,3}?" + tx.REPORT_VERB + r"\b",
+            prefix_core,
+        )
+    )
+    negations = tx.negation_count(prefix_core) + (1 if tx.POST_NEGATION.search(suffix) else 0)
+    negated = act.polar and negations % 2 == 1
+    later = norm[clause.end :]
+    rejected = any(
+        tx.REJECTION.search(later[s.start - clause.end : s.end - clause.end].strip())
+        for s in reading.sentences
+        if s.end > clause.end
+    ) or bool(tx.REJECTION.search(norm[clause.end : sentence.end]))
+    question = sent.rstrip().endswith("?") or bool(tx.QUESTION_START.match(sent))
+    hypothetical = bool(tx.HYPOTHETICAL.match(clause_text.strip())) or bool(
+        tx.HYPOTHETICAL_ANYWHERE.search(sent[: clause.start - sentence.start + match.end()])
+    )
+    weak = bool(tx.WEAK_MODAL.search(prefix_core))
+    sarcasm = bool(tx.SARCASM.search(sent))
+    injection = bool(tx.INJECTION.search(sent))
+    own = ref == "own" or (ref is None and not imperative)
+    other = ref == "other" or imperative
+    demand_on_other = other and bool(_DEMAND.search(prefix_core)) or imperative
+
+    def hit(decision: Decision | None, reason: str) -> Hit:
+        return Hit(
+            entry_id, act.direction, clause, decision, reason, negated, own, other,
+            hypothetical, question, reported, weak, sarcasm,
+        )  # fmt: skip
+
+    if injection:
+        return hit(None, "injected instruction, not a commitment")
+    if rejected and act.direction == "violate" and not negated:
+        return hit("upheld", "named, then rejected")
+    if question:
+        return hit(None, "question")
+    if hypothetical:
+        return hit(None, "hypothetical")
+    if reported:
+        return hit(None, "reports the other side")
+    if act.direction == "violate":
+        if act.agent == "own" and other:
+            return hit(None, "act of, or demand on, the other side")
+        if sarcasm and not negated:
+            return hit("upheld", "ironic: mocks the act it names")
+        if negated:
+            return hit("upheld", "own side refuses the act")
+        if weak:
+            return hit(None, "conditional offer (would/could/might)")
+        return hit("violated", "own side commits to the act")
+    # An uphold act: a demand on the other side keeps the position as well as an own act does.
+    if negated:
+        if other and not demand_on_other and act.agent == "own":
+            return hit(None, "the other side refuses; says nothing of ours")
+        return hit("violated", "own side drops the position")
+    if weak and not demand_on_other:
+        return hit(None, "conditional (would/could/might)")
+    return hit("upheld", "keeps the position")
+
+
+def read_turn(
+    text: str,
+    side: Side | None,
+    entries: list[CompiledEntry],
+    rules: Ruleset,
+    *,
+    principal: bool = False,
+) -> TurnReading:
+    """Layer 1 over one turn: topic spans and decided hits per entry, and injection spans.
+
+    `principal`: the speaker heads its side, so its imperatives instruct its own delegation.
+    """
+    norm = tx.normalise(text)
+    sents = tx.sentences(text, norm)
+    reading = TurnReading(
+        text,
+        norm,
+        side,
+        sents,
+        {},
+        [s for s in sents if tx.INJECTION.search(norm[s.start : s.end])],
+    )
+    if side is None:
+        return reading
+    for entry in entries:
+        er = EntryReading(entry.entry_id)
+        for sentence in sents:
+            if not entry.acts and not entry.topic.search(norm, sentence.start, sentence.end):
+                continue
+            for clause in tx.clauses(text, norm, sentence):
+                clause_text = norm[clause.start : clause.end]
+                if entry.topic.search(clause_text):
+                    er.touched.append(clause)
+                for act in entry.acts:
+                    for match in act.pattern.finditer(clause_text):
+                        got = _read_hit(
+                            reading, entry.entry_id, act, sentence, clause, match, rules, principal
+                        )
+                        if got is not None:
+                            er.hits.append(got)
+                            if not er.touched or er.touched[-1] != clause:
+                                er.touched.append(clause)
+        if er.touched or er.hits:
+            reading.entries[entry.entry_id] = er
+    return reading

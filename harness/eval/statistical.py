@@ -1,0 +1,166 @@
+"""Layer 2: a small statistical model over (turn, ledger entry) pairs, trained on our own data.
+
+One logistic regression predicts `violated`, `upheld` or `none` for an entry given the clauses
+of the turn that touch it. Features: word 1-2-grams (shared, and crossed with the entry id so
+each entry can learn its own vocabulary), character 3-5-grams for paraphrase and morphology, and
+the rule layer's facts (negation, own-side act, question, hypothetical, report, ...) as tokens,
+alone and in pairs. It trains on the ledger's `complies`/`violates` examples plus the gold
+`train` split, never on `dev`; training takes well under two seconds and is memoized per pack,
+ruleset and training file. Everything is deterministic (fixed `random_state`, sorted inputs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations, pairwise
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+
+from harness.eval import text as tx
+from harness.eval.gold import GoldTurn, file_digest, gold_path, read_gold
+from harness.eval.rules import EntryReading, TurnReading, read_turn
+from harness.eval.ruleset import Ruleset
+from harness.pack.models import PersonaPack
+
+Label = Literal["violated", "upheld", "none"]
+LABELS: tuple[Label, ...] = ("none", "upheld", "violated")
+RANDOM_STATE = 0
+CHAR_WEIGHT = 0.5  # character n-grams help with paraphrase but should not outvote the words
+_PAIR_FLAGS = ("hit_violate", "hit_uphold", "negated", "own", "other", "question",
+               "hypothetical", "reported", "weak", "sarcasm")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Instance:
+    entry_id: str
+    focus: str
+    flags: tuple[tuple[str, float], ...]
+
+
+def instance(reading: TurnReading, entry_id: str) -> Instance:
+    """The (turn, entry) pair as the model sees it: touching clauses, or the whole turn."""
+    er = reading.entries.get(entry_id) or EntryReading(entry_id)
+    spans = er.touched or reading.sentences
+    focus = " ".join(s.of(reading.text) for s in spans) or reading.text
+    return Instance(entry_id, tx.collapse(focus), tuple(sorted(er.flags().items())))
+
+
+def _doc_tokens(inst: Instance) -> list[str]:
+    words = inst.focus.split()
+    grams = words + [f"{a} {b}" for a, b in pairwise(words)]
+    tokens = grams + [f"{inst.entry_id}|{g}" for g in grams]
+    on = [name for name, value in inst.flags if value]
+    tokens += [f"F:{n}" for n in on] + [f"{inst.entry_id}|F:{n}" for n in on]
+    paired = [n for n in on if n in _PAIR_FLAGS]
+    tokens += [f"F:{a}&{b}" for a, b in combinations(paired, 2)]
+    tokens.append(f"E:{inst.entry_id}")
+    return tokens
+
+
+@dataclass
+class StatModel:
+    """A trained layer-2 model; `predict` gives P(label) per instance."""
+
+    words: TfidfVectorizer
+    chars: TfidfVectorizer
+    clf: OneVsRestClassifier
+    digest: str
+    n_train: int
+
+    def _matrix(self, items: Sequence[Instance]) -> sparse.csr_matrix:
+        chars = self.chars.transform([i.focus for i in items]) * CHAR_WEIGHT
+        return sparse.hstack([self.words.transform(items), chars]).tocsr()
+
+    def predict(self, items: Sequence[Instance]) -> list[dict[Label, float]]:
+        if not items:
+            return []
+        probs = self.clf.predict_proba(self._matrix(items))
+        classes = list(self.clf.classes_)
+        return [{lab: float(row[classes.index(lab)]) for lab in LABELS} for row in probs]
+
+
+def fit(instances: Sequence[Instance], labels: Sequence[Label], digest: str = "") -> StatModel:
+    words = TfidfVectorizer(analyzer=_doc_tokens, sublinear_tf=True, min_df=1)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
+    xw = words.fit_transform(instances)
+    xc = chars.fit_transform([i.focus for i in instances])
+    x = sparse.hstack([xw, xc * CHAR_WEIGHT]).tocsr()
+    # liblinear, one-vs-rest, fits this small, wide problem in well under a second; the
+    # multinomial lbfgs solver took several seconds here.
+    clf = OneVsRestClassifier(
+        LogisticRegression(
+            C=4.0, solver="liblinear", class_weight="balanced", random_state=RANDOM_STATE
+        )
+    )
+    clf.fit(x, np.asarray(labels))
+    return StatModel(words, chars, clf, digest, len(instances))
+
+
+def training_set(
+    pack: PersonaPack, rules: Ruleset, gold: Sequence[GoldTurn]
+) -> tuple[list[Instance], list[Label]]:
+    """Instances from the ledger's examples and the gold rows, with their labels."""
+    items: list[Instance] = []
+    labels: list[Label] = []
+    red_lines = [e for e in pack.ledger if e.kind == "red_line"]
+    for entry in pack.ledger:
+        if entry.id not in rules.entries:
+            continue
+        side = pack.side_of(entry.holder)
+        principal = (
+            entry.holder in pack.personas and pack.personas[entry.holder].role == "principal"
+        )
+        for examples, label in ((entry.complies, "upheld"), (entry.violates, "violated")):
+            for sentence in examples:
+                reading = read_turn(
+                    sentence, side, [rules.entries[entry.id]], rules, principal=principal
+                )
+                items.append(instance(reading, entry.id))
+                labels.append(label)  # type: ignore[arg-type]
+    for row in gold:
+        if row.speaker not in pack.personas:
+            continue
+        bound = {e.id for e in pack.entries_for(row.speaker)}
+        entries = [e for e in red_lines if e.id in bound and e.id in rules.entries]
+        persona = pack.personas[row.speaker]
+        reading = read_turn(
+            row.text,
+            persona.side,
+            [rules.entries[e.id] for e in entries],
+            rules,
+            principal=persona.role == "principal",
+        )
+        for entry in entries:
+            label: Label = (
+                "violated"
+                if entry.issue in row.violated
+                else "upheld"
+                if entry.issue in row.upheld
+                else "none"
+            )
+            items.append(instance(reading, entry.id))
+            labels.append(label)
+    return items, labels
+
+
+_MODELS: dict[tuple[str, ...], StatModel] = {}
+
+
+def model_for(pack: PersonaPack, rules: Ruleset, train_path: Path | None = None) -> StatModel:
+    """The memoized model for this pack, ruleset and training split (trained on first use)."""
+    path = train_path or gold_path("train")
+    key = (pack.id, pack.content_hash, rules.digest, str(path), file_digest(path))
+    if key not in _MODELS:
+        gold = read_gold(path) if path.exists() else []
+        items, labels = training_set(pack, rules, gold)
+        digest = hashlib.sha256("|".join(key).encode()).hexdigest()[:16]
+        _MODELS[key] = fit(items, labels, digest)
+    return _MODELS[key]

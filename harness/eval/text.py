@@ -1,0 +1,212 @@
+"""Text handling for the rule layer: normalisation, sentences, clauses and speech-act cues.
+
+Everything works on spans of the *original* turn text, so that every quote the evaluator
+reports is a verbatim substring of the turn. Matching happens on a normalised copy of the same
+length (lower case, straight apostrophes, plain spaces), which makes verdicts blind to case,
+whitespace and quote-style reformatting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SAME_LENGTH = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2014": "-",
+        "\u2013": "-",
+        "\t": " ",
+        "\u00a0": " ",
+    }
+)
+
+
+def normalise(text: str) -> str:
+    """Lower-case, straight quotes, plain spaces; always exactly as long as `text`."""
+    out = []
+    for char in text.translate(_SAME_LENGTH):
+        low = char.lower()
+        out.append(low if len(low) == 1 else char)
+    return "".join(out)
+
+
+def collapse(text: str) -> str:
+    """A canonical form for statistics: normalised, punctuation-light, single spaces."""
+    flat = normalise(text)
+    flat = re.sub(r"[^\w\s'?%$.-]", " ", flat)
+    flat = re.sub(r"(?<![\w])[.](?![\w])|[.](?=\s|$)", " ", flat)
+    return " ".join(flat.split())
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a turn: `[start, end)` in the original text."""
+
+    start: int
+    end: int
+
+    def of(self, text: str) -> str:
+        return text[self.start : self.end]
+
+
+_ABBREVIATIONS = {
+    "u.s", "u.s.a", "mr", "mrs", "ms", "dr", "st", "e.g", "i.e", "vs", "a.m", "p.m",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gen",
+    "sen", "rep", "u.k", "e.u", "inc", "corp", "jr", "sr", "dept",
+}  # fmt: skip
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?:\s+|$)|\s*\n\s*\n\s*|\s*;\s*")
+
+
+def _trimmed(text: str, start: int, end: int) -> Span | None:
+    while start < end and (text[start].isspace() or text[start] in "-,"):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end) if end > start else None
+
+
+def sentences(text: str, norm: str | None = None) -> list[Span]:
+    """Split into sentences (and `;`-separated parts), keeping the closing punctuation."""
+    norm = normalise(text) if norm is None else norm
+    spans: list[Span] = []
+    start = 0
+    for match in _BOUNDARY.finditer(norm):
+        if match.group().startswith(".") and match.end() < len(norm):
+            # "the U.S. will": never split after an abbreviation (case-blind on purpose, so
+            # that re-casing a turn cannot move a sentence boundary).
+            word = re.search(r"([\w.]+)$", norm[start : match.start()])
+            if word and word.group(1) in _ABBREVIATIONS:
+                continue
+        end = match.start() + len(match.group().rstrip())
+        if norm[match.start()] == ";":
+            end = match.start()
+        span = _trimmed(text, start, end)
+        if span:
+            spans.append(span)
+        start = match.end()
+    span = _trimmed(text, start, len(text))
+    if span:
+        spans.append(span)
+    return spans
+
+
+# A clause starts at a coordinating or subordinating word that can change who commits to what
+# or under which condition: "..., but we will not", "... even if you ...", "... unless ...".
+_CLAUSE_BREAK = re.compile(
+    r",?\s+(?=(?:but|yet|although|though|whereas|while|unless|even if|even though|if|because|"
+    r"so that|and (?:we|i|they|you|china|beijing|the)\b|or (?:we|you)\b|provided that|as long as)\b)"
+    r"|\s+-+\s+|\s*:\s+|,\s+(?=(?:and|or|we|i|you|they|china|beijing|washington|the)\b)"
+)
+
+
+def clauses(text: str, norm: str, sentence: Span) -> list[Span]:
+    """Split a sentence into clauses at the words in `_CLAUSE_BREAK`."""
+    spans: list[Span] = []
+    start = sentence.start
+    piece = norm[sentence.start : sentence.end]
+    for match in _CLAUSE_BREAK.finditer(piece):
+        cut = sentence.start + match.start()
+        span = _trimmed(text, start, cut)
+        if span:
+            spans.append(span)
+        start = sentence.start + match.end()
+    span = _trimmed(text, start, sentence.end)
+    if span:
+        spans.append(span)
+    return spans
+
+
+# --- speech-act cues ---------------------------------------------------------------------
+
+NEGATION = re.compile(
+    r"\b(?:not|never|no|nor|neither|cannot|can't|won't|wouldn't|shouldn't|couldn't|don't|"
+    r"doesn't|didn't|isn't|aren't|wasn't|haven't|hasn't|mustn't|no longer|refuse[sd]?|refusing|"
+    r"reject(?:s|ed|ing)?|declin(?:e|es|ed|ing)|rule[sd]? out|unwilling|will not|under no "
+    r"circumstances|in no way|nothing|none|oppose[sd]?|opposing|resist(?:s|ed)?|without)\b"
+)
+# Said after the act: "changing our laws is off the table".
+POST_NEGATION = re.compile(
+    r"^[^.]{0,40}?\b(?:is|are|will be|remains?|stays?)\s+(?:simply\s+|completely\s+|totally\s+)?"
+    r"(?:off the table|out of the question|not (?:on the table|acceptable|possible|happening|"
+    r"going to happen|an option|negotiable)|unacceptable|impossible|a non-starter|non-negotiable|"
+    r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|is not something)"
+)
+HYPOTHETICAL = re.compile(
+    r"^(?:and |but |so |then |now |well |even )?(?:if|suppose|supposing|what if|hypothetically|"
+    r"imagine|assuming|assume|in theory|unless|were (?:we|i|china|the u\.s\.|you) to|had we|"
+    r"in the event|even if|whether)\b"
+)
+HYPOTHETICAL_ANYWHERE = re.compile(
+    r"\b(?:hypothetically|in theory|in a world where|in some other universe|were we to|"
+    r"let's say|say we)\b"
+)
+WEAK_MODAL = re.compile(r"\b(?:would|could|might|may)\b")
+QUESTION_START = re.compile(
+    r"^(?:and |but |so |then |now |well )?(?:why|how|what|who|whom|when|where|which|is|are|do|"
+    r"does|did|will|would|can|could|should|shall|have|has|isn't|aren't|don't|won't|wouldn't)\b"
+)
+REPORT_VERB = (
+    r"(?:want(?:s|ed)?|demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|ask(?:s|ed|ing)?|expect(?:s|ed)?|"
+    r"push(?:es|ed|ing)?|press(?:es|ed|ing)?|claim(?:s|ed|ing)?|say(?:s|ing)?|said|tell(?:s|ing)?|"
+    r"told|accuse[sd]?|suggest(?:s|ed)?|propose[sd]?|keep saying|believe[sd]?|think(?:s)?|"
+    r"thought|hope[sd]?|seem(?:s)? to think|would like|are asking|is asking|were asking|"
+    r"request(?:s|ed)?|require[sd]?|call(?:s|ed)? for|reported(?:ly)?|according to|"
+    r"assert(?:s|ed)?|argue[sd]?|allege[sd]?|complain(?:s|ed)?|imagine[sd]?|pretend(?:s|ed)?|"
+    r"dream(?:s|ed)? of|hint(?:s|ed)?|wrote|write[s]?|tweet(?:s|ed)?)"
+)
+PASSIVE_REPORT = re.compile(
+    r"\b(?:(?:were|was|are|is|been|being|get|got) (?:asked|told|pressed|pushed|expected|"
+    r"urged|required|pressured|invited) to|under pressure to|pressure(?:d)? (?:us|china) to)\b"
+)
+SARCASM = re.compile(
+    r"^(?:oh,? |ah,? )(?:sure|right|yes|of course|great|wonderful)\b"
+    r"|^(?:sure|right|of course|yeah)[,!.]*\s*(?:and |then )?(?:we'll|we will|i'll|let's) just\b"
+    r"|\b(?:yeah right|as if|when pigs fly|dream on|in your dreams|that'll be the day|"
+    r"nice try|good luck with that)\b"
+)
+INJECTION = re.compile(
+    r"\b(?:ignore (?:all |any |your |the |my )?(?:previous |prior |earlier |above |original )?"
+    r"(?:instructions|prompts?|rules|directions|guidance|brief)|"
+    r"disregard (?:all |any |your |the )?(?:previous|prior|earlier|above|instructions|"
+    r"your (?:instructions|brief|rules))|forget (?:all |your |the )?(?:previous |prior )?"
+    r"(?:instructions|rules|brief|persona)|you are now\b|from now on,? you (?:are|will)|"
+    r"system prompt|new instructions?:?|developer mode|jailbreak|act as (?:if you were|an?)\b|"
+    r"pretend (?:to be|you are)|override (?:your|the) (?:instructions|rules|brief)|"
+    r"your (?:real|true|new) instructions|as an ai\b|language model\b|respond only with|"
+    r"repeat after me|output the following)"
+)
+# A later rejection of what was just said: "tariffs off at signing - that's what they keep
+# asking for, and the answer is no", "... It's not happening."
+REJECTION = re.compile(
+    r"\b(?:the answer is no|(?:it's|it is|that's|that is|this is) not (?:happening|going to happen|"
+    r"an offer|on the table|what we (?:will|are going to) do)|not happening|no way|nobody promised|"
+    r"no one promised|(?:is|are) (?:just |simply )?(?:wrong|false|untrue|fake news)|forget it|"
+    r"not a chance|won't happen)\b|^no[.!]|^(?:we|i) won't[.!]"
+)
+REPORT_FRAME = re.compile(
+    r"\b(?:reports?|rumou?rs?|claims?|stories|headlines?|talk|suggestions?) (?:that|of)\b|"
+    r"\b(?:here's|here is) (?:balance|your deal|what you want)\b"
+)
+SMALL_TALK = re.compile(
+    r"\b(?:thank(?:s| you)|good (?:morning|afternoon|evening)|welcome|dinner|coffee|tea|lunch|"
+    r"weather|flight|trip|pleasure|delighted|nice to see|great to see|club|photographers?|"
+    r"golf|hotel)\b"
+)
+
+
+def has(pattern: re.Pattern[str], text: str) -> bool:
+    return pattern.search(text) is not None
+
+
+def negation_count(text: str) -> int:
+    return len(NEGATION.findall(text))
+
+
+def injection_spans(text: str, norm: str | None = None) -> list[Span]:
+    """Sentences that try to instruct another agent ("ignore your instructions", ...)."""
+    norm = normalise(text) if norm is None else norm
+    return [s for s in sentences(text, norm) if INJECTION.search(norm[s.start : s.end])]
