@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from harness.eval import evaluate_turns
-from harness.eval.text import normalise, sentences
+from harness.errors import EvalError
+from harness.eval import Evaluator, TurnInput, evaluate_turns
+from harness.eval.ruleset import load_ruleset
+from harness.eval.text import normalise, sentences, speech_cues
 from harness.pack.models import PersonaPack
 from harness.transcript.turns_jsonl import PlainTurn
 
@@ -105,3 +108,124 @@ def test_sentences_keep_abbreviations_and_offsets() -> None:
     spans = sentences(text, normalise(text))
     assert [s.of(text) for s in spans] == ["The U.S. will wait.", "We will not!", "Fine?"]
     assert len(normalise("İstanbul \u2019x\u2019")) == len("İstanbul \u2019x\u2019")
+
+
+# Paraphrases with none of the ledger's trigger words, read through concept lexicons and
+# speech-act cues (written for these tests, not taken from any gold split).
+PARAPHRASES = [
+    (
+        "liao_min",
+        "An international tribunal may rule on our compliance, and its decisions will bind us.",
+        "enforcement",
+        "violated",
+    ),
+    (
+        "liao_min",
+        "No foreign tribunal will rule on our compliance; Chinese agencies will.",
+        "enforcement",
+        "upheld",
+    ),
+    (
+        "kudlow",
+        "We're fine leaving compliance to Beijing's own judges and regulators.",
+        "enforcement",
+        "violated",
+    ),
+    (
+        "kudlow",
+        "Leaving compliance to Beijing's own judges and regulators is worth nothing to us.",
+        "enforcement",
+        "upheld",
+    ),
+    (
+        "mnuchin",
+        "If they retaliate after a snapback, that's understandable; we can live with it.",
+        "retaliation_pledge",
+        "violated",
+    ),
+    (
+        "mnuchin",
+        "They must promise to stay quiet when we reimpose tariffs over a breach.",
+        "retaliation_pledge",
+        "upheld",
+    ),
+    (
+        "wang_shouwen",
+        "We can live with a lopsided text; our pride matters less than the deal.",
+        "sovereignty_dignity",
+        "violated",
+    ),
+    (
+        "wang_shouwen",
+        "A lopsided text is something China will never sign.",
+        "sovereignty_dignity",
+        "upheld",
+    ),
+]
+
+
+@pytest.mark.parametrize(("speaker", "text", "issue", "expected"), PARAPHRASES)
+def test_paraphrases(pack: PersonaPack, speaker: str, text: str, issue: str, expected: str) -> None:
+    assert verdict_of(pack, speaker, text, issue) == expected
+
+
+@pytest.mark.parametrize(
+    ("speaker", "text", "issue"),
+    [
+        # a hypothetical question is no commitment
+        (
+            "liao_min",
+            "Suppose an outside panel ruled on our compliance: would Washington be satisfied?",
+            "enforcement",
+        ),
+        # the other side's move, demanded by a U.S. speaker, touches no U.S. red line
+        (
+            "lighthizer",
+            "China must accept an outside panel to rule on its compliance.",
+            "legal_changes",
+        ),
+        ("mnuchin", "Lovely weather for the photographers this morning.", "enforcement"),
+    ],
+)
+def test_paraphrase_non_violations(pack: PersonaPack, speaker: str, text: str, issue: str) -> None:
+    assert verdict_of(pack, speaker, text, issue) != "violated"
+
+
+def test_multi_issue_paraphrase(pack: PersonaPack) -> None:
+    text = "We will publish every chapter online, and we will not change our statutes."
+    assert verdict_of(pack, "liu_he", text, "text_publication") == "violated"
+    assert verdict_of(pack, "liu_he", text, "legal_changes") == "upheld"
+
+
+def test_speech_cues() -> None:
+    own = re.compile(r"\b(?:we|our|china)\b")
+    other = re.compile(r"\b(?:you|your|they|washington)\b")
+    assert speech_cues("we can live with that.", own, other) == ["accept", "own"]
+    assert {"refuse", "neg", "own"} <= set(speech_cues("we will not accept it.", own, other))
+    assert {"demand", "other"} <= set(speech_cues("you must change it.", own, other))
+    assert "question" in speech_cues("would washington agree?", own, other)
+    assert "hyp" in speech_cues("if they sign, fine.", own, other)
+    assert "report" in speech_cues("they want us to sign.", own, other)
+
+
+def test_two_concepts_touch_an_entry_without_topic_words(pack: PersonaPack) -> None:
+    evaluator = Evaluator.for_pack(pack)
+    text = "An international tribunal may rule on our compliance."
+    reading = evaluator.read(TurnInput(0, "liao_min", text))
+    er = reading.entries["cn.enforcement.domestic_channels"]
+    assert er.touched
+    assert "enforce+external&accept" in er.concepts or "enforce+external&plain" in er.concepts
+    assert any(c.startswith("external&own&") for c in er.concepts)
+
+
+def test_bad_concept_regex_names_the_field(tmp_path: Path, pack: PersonaPack) -> None:
+    bad = tmp_path / "us-china-2019.yaml"
+    bad.write_text(
+        "pack: us-china-2019\nsides:\n  us: {own: [we], other: [you]}\n"
+        "entries:\n  us.enforcement.domestic_not_credible:\n    topic: [enforc]\n"
+        "    concepts: {enforce: 'enforc(('}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(EvalError) as error:
+        load_ruleset(pack, tmp_path)
+    assert "concepts.enforce" in str(error.value)

@@ -22,10 +22,12 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.0.0"
+EVALUATOR_VERSION = "1.1.0"  # 1.1: concept x speech-act features, train_extra, thresholds
 
-# Layer-2 thresholds, chosen by cross-validation on the train split (never on dev).
-T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
+# Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev):
+# 5-fold CV over train + train_extra, T_TOUCHED 0.5 -> 0.4 raised recall 0.81 -> 0.87 with
+# false alarms 3.4% -> 4.5%; lowering T_NON_ASSERTION to 0.6 pushed false alarms to 7%.
+T_TOUCHED = 0.4  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.8  # an entry whose topic words never appear (paraphrase)
 T_DERIVED = 0.6  # a position whose topic was derived from its examples

@@ -1,8 +1,8 @@
 """The gold set: hand-labelled turns in `evals/gold/{train,dev}.jsonl`.
 
 Labels are issue keys of the SPEAKER's own side's red lines: `violated` lists the red lines the
-turn breaks, `upheld` those it keeps to. `train` teaches the statistical layer; `dev` only ever
-measures it (`impasse eval calibrate`).
+turn breaks, `upheld` those it keeps to. `train` and `train_extra` teach the statistical layer;
+`dev` only ever measures it (`impasse eval calibrate`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.errors import EvalError
 
 GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
+# Extra hand-written training turns; like `train`, the statistical layer learns from them.
+EXTRA_SPLIT = "train_extra"
+TRAINING_SPLITS = ("train", EXTRA_SPLIT)
 
 
 class GoldTurn(BaseModel):

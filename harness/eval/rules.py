@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Literal
 
 from harness.eval import text as tx
@@ -70,6 +71,7 @@ class EntryReading:
     entry_id: str
     touched: list[tx.Span] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
+    concepts: list[str] = field(default_factory=list)
 
     @property
     def decision(self) -> Decision | None:
@@ -247,6 +249,47 @@ def _read_hit(
     return hit("upheld", "keeps the position")
 
 
+_POLAR_CUES = ("accept", "refuse", "neg", "demand")
+
+
+def _read_concepts(
+    er: EntryReading,
+    entry: CompiledEntry,
+    norm: str,
+    sents: list[tx.Span],
+    cues: list[list[str]],
+) -> None:
+    """Concept x speech-act feature tokens per sentence; two concepts together touch the entry.
+
+    "A dispute panel with the final say is acceptable to us" names no ledger word, but
+    `external` + `enforce` with `accept` and no refusal is what layer 2 learns to read.
+    """
+    for i, sentence in enumerate(sents):
+        found = [
+            name
+            for name, lexicon in entry.concepts
+            if lexicon.search(norm, sentence.start, sentence.end)
+        ]
+        if not found:
+            continue
+        here = cues[i]
+        polar = [c for c in _POLAR_CUES if c in here] or ["plain"]
+        who = [c for c in ("own", "other") if c in here] or ["nobody"]
+        mood = [c for c in ("question", "hyp", "report") if c in here] or ["assert"]
+        after = [f"next:{c}" for c in cues[i + 1] if c in _POLAR_CUES] if i + 1 < len(sents) else []
+        for concept in found:
+            er.concepts += [concept, *(f"{concept}&{c}" for c in [*here, *after])]
+            er.concepts += [f"{concept}&{w}&{p}" for w in who for p in polar]
+            er.concepts += [f"{concept}&{m}&{p}" for m in mood for p in polar]
+        for a, b in combinations(found, 2):
+            er.concepts += [f"{a}+{b}", *(f"{a}+{b}&{p}" for p in polar)]
+            er.concepts += [f"{a}+{b}&{m}&{p}" for m in mood for p in polar]
+        if len(found) >= 2 and not any(
+            sentence.start <= t.start < sentence.end for t in er.touched
+        ):
+            er.touched.append(sentence)
+
+
 def read_turn(
     text: str,
     side: Side | None,
@@ -271,6 +314,9 @@ def read_turn(
     )
     if side is None:
         return reading
+    cues = [
+        tx.speech_cues(norm[s.start : s.end], rules.own[side], rules.other[side]) for s in sents
+    ]
     for entry in entries:
         er = EntryReading(entry.entry_id)
         for sentence in sents:
@@ -289,6 +335,7 @@ def read_turn(
                             er.hits.append(got)
                             if not er.touched or er.touched[-1] != clause:
                                 er.touched.append(clause)
-        if er.touched or er.hits:
+        _read_concepts(er, entry, norm, sents, cues)
+        if er.touched or er.hits or er.concepts:
             reading.entries[entry.entry_id] = er
     return reading

@@ -43,6 +43,12 @@ class EntryRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     topic: list[str] = Field(min_length=1)
+    concepts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Named lexicons of the entry's meaning. Two of them in one sentence touch "
+        "the entry even without topic words; each gives the statistical layer concept x "
+        "speech-act features, so paraphrases with none of the ledger's words still land.",
+    )
     violate: list[str | PatternSpec] = Field(default_factory=list)
     uphold: list[str | PatternSpec] = Field(default_factory=list)
 
@@ -81,6 +87,7 @@ class CompiledEntry:
     topic: re.Pattern[str]
     acts: tuple[Act, ...]
     derived: bool = False
+    concepts: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,8 +302,12 @@ def _compiled(pack: PersonaPack, path: Path) -> Ruleset:
                         polar=item.polar,
                     )
                 )
+        concepts = tuple(
+            (name, _compile(rf"(?<!\w)(?:{lexicon})", f"{where}.concepts.{name}", path))
+            for name, lexicon in sorted(rules.concepts.items())
+        )
         topic = _compile("|".join(f"(?:{t})" for t in rules.topic), where + ".topic", path)
-        entries[entry_id] = CompiledEntry(entry_id, topic, tuple(acts))
+        entries[entry_id] = CompiledEntry(entry_id, topic, tuple(acts), concepts=concepts)
     for entry in pack.ledger:
         # Only positions with examples of both kinds: without them layer 2 has nothing to learn.
         if entry.id in entries or entry.kind not in ("position", "red_line"):

@@ -5,7 +5,7 @@ of the turn that touch it. Features: word 1-2-grams (shared, and crossed with th
 each entry can learn its own vocabulary), character 3-5-grams for paraphrase and morphology, and
 the rule layer's facts (negation, own-side act, question, hypothetical, report, ...) as tokens,
 alone and in pairs. It trains on the ledger's `complies`/`violates` examples plus the gold
-`train` split, never on `dev`; training takes well under two seconds and is memoized per pack,
+`train` and `train_extra` splits, never on `dev`; training takes well under two seconds and is memoized per pack,
 ruleset and training file. Everything is deterministic (fixed `random_state`, sorted inputs).
 """
 
@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
 from harness.eval import text as tx
-from harness.eval.gold import GoldTurn, file_digest, gold_path, read_gold
+from harness.eval.gold import TRAINING_SPLITS, GoldTurn, file_digest, gold_path, read_gold
 from harness.eval.rules import EntryReading, TurnReading, read_turn
 from harness.eval.ruleset import Ruleset
 from harness.pack.models import PersonaPack
@@ -43,6 +43,7 @@ class Instance:
     entry_id: str
     focus: str
     flags: tuple[tuple[str, float], ...]
+    concepts: tuple[str, ...] = ()
 
 
 def instance(reading: TurnReading, entry_id: str) -> Instance:
@@ -50,7 +51,9 @@ def instance(reading: TurnReading, entry_id: str) -> Instance:
     er = reading.entries.get(entry_id) or EntryReading(entry_id)
     spans = er.touched or reading.sentences
     focus = " ".join(s.of(reading.text) for s in spans) or reading.text
-    return Instance(entry_id, tx.collapse(focus), tuple(sorted(er.flags().items())))
+    return Instance(
+        entry_id, tx.collapse(focus), tuple(sorted(er.flags().items())), tuple(er.concepts)
+    )
 
 
 def _doc_tokens(inst: Instance) -> list[str]:
@@ -61,6 +64,7 @@ def _doc_tokens(inst: Instance) -> list[str]:
     tokens += [f"F:{n}" for n in on] + [f"{inst.entry_id}|F:{n}" for n in on]
     paired = [n for n in on if n in _PAIR_FLAGS]
     tokens += [f"F:{a}&{b}" for a, b in combinations(paired, 2)]
+    tokens += [f"{inst.entry_id}|C:{c}" for c in inst.concepts]
     tokens.append(f"E:{inst.entry_id}")
     return tokens
 
@@ -154,12 +158,19 @@ def training_set(
 _MODELS: dict[tuple[str, ...], StatModel] = {}
 
 
-def model_for(pack: PersonaPack, rules: Ruleset, train_path: Path | None = None) -> StatModel:
-    """The memoized model for this pack, ruleset and training split (trained on first use)."""
-    path = train_path or gold_path("train")
-    key = (pack.id, pack.content_hash, rules.digest, str(path), file_digest(path))
+def model_for(
+    pack: PersonaPack, rules: Ruleset, train_paths: Sequence[Path] | None = None
+) -> StatModel:
+    """The memoized model for this pack, ruleset and training files (trained on first use).
+
+    By default it learns from every training split (`train`, `train_extra`), never from `dev`.
+    """
+    paths = (
+        list(train_paths) if train_paths is not None else [gold_path(s) for s in TRAINING_SPLITS]
+    )
+    key = (pack.id, pack.content_hash, rules.digest, *(f"{p}:{file_digest(p)}" for p in paths))
     if key not in _MODELS:
-        gold = read_gold(path) if path.exists() else []
+        gold = [row for p in paths if p.exists() for row in read_gold(p)]
         items, labels = training_set(pack, rules, gold)
         digest = hashlib.sha256("|".join(key).encode()).hexdigest()[:16]
         _MODELS[key] = fit(items, labels, digest)

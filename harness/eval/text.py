@@ -132,7 +132,8 @@ NEGATION = re.compile(
 POST_NEGATION = re.compile(
     r"^[^.]{0,40}?\b(?:is|are|will be|remains?|stays?)\s+(?:simply\s+|completely\s+|totally\s+)?"
     r"(?:off the table|out of the question|not (?:on the table|acceptable|possible|happening|"
-    r"going to happen|an option|negotiable)|unacceptable|impossible|a non-starter|non-negotiable|"
+    r"going to happen|an option|negotiable|credible|enough)|unacceptable|impossible|a non-starter|"
+    r"non-negotiable|worth nothing|meaningless|useless|a fantasy|a joke|"
     r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|is not something)"
 )
 HYPOTHETICAL = re.compile(
@@ -184,7 +185,7 @@ INJECTION = re.compile(
 REJECTION = re.compile(
     r"\b(?:the answer is no|(?:it's|it is|that's|that is|this is) not (?:happening|going to happen|"
     r"an offer|on the table|what we (?:will|are going to) do)|not happening|no way|nobody promised|"
-    r"no one promised|(?:is|are) (?:just |simply )?(?:wrong|false|untrue|fake news)|forget it|"
+    r"no one promised|(?:is|are) (?:just |simply )?(?:wrong|false|untrue|fake news)|forget it|(?:i|we) said no|"
     r"not a chance|won't happen)\b|^no[.!]|^(?:we|i) won't[.!]"
 )
 REPORT_FRAME = re.compile(
@@ -210,3 +211,58 @@ def injection_spans(text: str, norm: str | None = None) -> list[Span]:
     """Sentences that try to instruct another agent ("ignore your instructions", ...)."""
     norm = normalise(text) if norm is None else norm
     return [s for s in sentences(text, norm) if INJECTION.search(norm[s.start : s.end])]
+
+
+# --- sentence-level speech-act cues (features for the statistical layer) -----------------
+# Written from what a negotiator does with an issue, not from any gold turn: accepting or
+# giving something, refusing it, demanding it, asking, supposing, reporting someone else.
+
+ACCEPT = re.compile(
+    r"\b(?:accept(?:s|ed|able|ing)?|agree(?:s|d)?|(?:can|could|will|would) live with|"
+    r"(?:is|are|be|that's|it's|seems?) (?:fine|acceptable|reasonable|fair|okay|ok|good enough|"
+    r"enough|sufficient|understandable|legitimate)|fine\b|ready to|prepared to|willing to|"
+    r"happy to|glad to|sign off|go along|we can|we'll|we will|i can|i'll|so be it|works for us|"
+    r"no problem|let (?:them|the americans|the chinese|you|washington|beijing|your|him|their|"
+    r"it)|giv(?:e|ing) (?:you|your side|them|the americans|china|beijing)|allow|permit|"
+    r"take it|swallow|approv(?:e|al)|may agree|their business|fair game|fair is fair|"
+    r"don't care|doesn't matter|good enough|trust (?:them|him|china|beijing|xi)|believe)\b"
+)
+REFUSE = re.compile(
+    r"\b(?:refus\w*|reject\w*|never|will not|won't|cannot|can't|not acceptable|unacceptable|"
+    r"no deal|not up for|not for (?:bargaining|sale|negotiation)|worth nothing|not credible|"
+    r"never worked|off the table|not getting|not happening|won't fly|will not pass|no way|"
+    r"do(?:es)? not (?:sign|accept|agree|bow|bend)|not (?:kneel|bend|bow)|no foreign|"
+    r"not (?:be )?told|nothing)\b"
+)
+DEMAND = re.compile(
+    r"\b(?:must|have to|has to|needs? to|need (?:an?|the|that|our|your|their)|require\w*|"
+    r"insist\w*|demand\w*|must-have|non-negotiable|not up for negotiation|price of|has got to|"
+    r"period|we need)\b"
+)
+_REPORTED = re.compile(r"\b(?:they|the americans|the chinese|he|she|you) " + REPORT_VERB + r"\b")
+
+
+def speech_cues(sentence: str, own: re.Pattern[str], other: re.Pattern[str]) -> list[str]:
+    """Speech-act cues of one normalised sentence: polarity, mood, and whose move it is."""
+    cues = []
+    for name, pattern in (("accept", ACCEPT), ("refuse", REFUSE), ("demand", DEMAND)):
+        if pattern.search(sentence):
+            cues.append(name)
+    if NEGATION.search(sentence):
+        cues.append("neg")
+    if sentence.rstrip().endswith("?") or QUESTION_START.match(sentence):
+        cues.append("question")
+    if HYPOTHETICAL.match(sentence) or re.search(r"\b(?:if|whether|suppose|unless)\b", sentence):
+        cues.append("hyp")
+    if (
+        _REPORTED.search(sentence)
+        or PASSIVE_REPORT.search(sentence)
+        or REPORT_FRAME.search(sentence)
+    ):
+        cues.append("report")
+    first_own, first_other = own.search(sentence), other.search(sentence)
+    if first_own and (not first_other or first_own.start() < first_other.start()):
+        cues.append("own")
+    elif first_other:
+        cues.append("other")
+    return cues
