@@ -12,7 +12,7 @@ import typer
 
 Model = Annotated[
     str | None,
-    typer.Option("--model", help="Default model for every role [env: IMPASSE_MODEL]."),
+    typer.Option("--model", help="Default model for every role (env IMPASSE_MODEL)."),
 ]
 ModelFor = Annotated[
     list[str] | None,
@@ -34,7 +34,7 @@ BaseUrl = Annotated[
     str | None,
     typer.Option(
         "--base-url",
-        help="OpenAI-compatible endpoint [env: OPENAI_BASE_URL] (default: embedded local model).",
+        help="OpenAI-compatible endpoint (env OPENAI_BASE_URL; default: the embedded local model).",
     ),
 ]
 ModelPath = Annotated[

@@ -15,9 +15,9 @@ from harness.transcript.model import Action, IssueStance, Move, StanceTaken
 
 # Bounds in the reply schema: a grammar-constrained endpoint (llama.cpp) cannot run past them,
 # so a small model that starts to babble still ends its JSON before max_tokens.
-UTTERANCE_CHARS = 1000
-PROPOSAL_CHARS = 400
-RATIONALE_CHARS = 500
+UTTERANCE_CHARS = 500
+PROPOSAL_CHARS = 200
+RATIONALE_CHARS = 240
 
 
 class _Reply(BaseModel):

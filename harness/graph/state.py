@@ -67,5 +67,5 @@ class RunContext:
     seed: int | None = None
     summary_window: int = 2
     temperature: float = 0.7
-    max_tokens: int = 1536
+    max_tokens: int = 2048
     record_prompt: Callable[[str, list[ChatMessage]], None] | None = None

@@ -60,7 +60,9 @@ class LocalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model_path: Path | None = Field(default=None, description="GGUF file; None = SmolLM2 pull.")
-    n_parallel: int = Field(default=4, ge=1, le=32, description="Slots (one prompt cache each).")
+    n_parallel: int = Field(
+        default=8, ge=1, le=32, description="Slots, one prompt cache each: one per alternating speaker."
+    )
     ctx_per_slot: int = Field(default=4096, ge=512, description="Context tokens per slot.")
     threads: int = Field(default=2, ge=1)
 
@@ -193,6 +195,12 @@ def load_config_file(path: Path) -> _FileConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"not valid TOML: {error}", location=path) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"not valid UTF-8 (byte 0x{error.object[error.start]:02x} at offset {error.start})",
+            location=path,
+            field="encoding",
+        ) from None
     except OSError as error:
         raise ConfigError(f"cannot read: {error.strerror}", location=path) from None
     mine = {k: v for k, v in raw.items() if k not in OTHER_SECTIONS}

@@ -11,7 +11,7 @@ descriptor 2, and redirecting fd 2 in-process would also swallow impasse's own o
   (pid, url, model) is `<cache>/local-server.json`.
 
 Slots: llama.cpp splits `n_ctx` evenly across `n_parallel` slots, and each slot keeps its own
-prompt cache. So `n_ctx = n_parallel * ctx_per_slot` (defaults 4 x 4096; SmolLM2 was trained on
+prompt cache. So `n_ctx = n_parallel * ctx_per_slot` (defaults 8 x 4096; SmolLM2 was trained on
 8192), which gives each alternating speaker a slot whose cached prefix it can reuse.
 """
 
