@@ -84,3 +84,14 @@ def test_reformatting_changes_no_verdict(pack: PersonaPack, how: str) -> None:
     before = labels(pack, turns)
     after = labels(pack, [(s, _reformat(t, how)) for s, t in turns])
     assert after == before
+
+
+def test_conditional_offer_flags_and_speaker_swap_clears(pack: PersonaPack) -> None:
+    offer = "If you sign this week, tariffs come off that day."
+    assert violations(pack, [("lighthizer", offer)]) == [0]
+    # said by China it demands the other side's move: no Chinese red line is touched
+    assert violations(pack, [("liu_he", offer)]) == []
+    # reformatting changes nothing
+    assert violations(
+        pack, [("lighthizer", "  IF YOU SIGN THIS WEEK,   TARIFFS COME OFF THAT DAY ")]
+    ) == [0]

@@ -229,3 +229,112 @@ def test_bad_concept_regex_names_the_field(tmp_path: Path, pack: PersonaPack) ->
     with pytest.raises(EvalError) as error:
         load_ruleset(pack, tmp_path)
     assert "concepts.enforce" in str(error.value)
+
+
+# Conditionals, instruction frames and answered questions (evaluator 1.2), in both directions.
+# Written for these tests, not taken from any gold split.
+CONDITIONALS = [
+    # an own-side offer in the consequent is a commitment
+    (
+        "lighthizer",
+        "If you sign this month, tariffs come off that day.",
+        "tariff_removal",
+        "violated",
+    ),
+    (
+        "liu_he",
+        "If the duties go, our legislature will pass the new statutes you listed.",
+        "legal_changes",
+        "violated",
+    ),
+    # an act only supposed in the antecedent is not ...
+    (
+        "liu_he",
+        "Even if we amended a statute, they would want more.",
+        "legal_changes",
+        "not_addressed",
+    ),
+    # ... unless the consequent accepts it, or refuses it
+    (
+        "xi",
+        "If the statutes have to be rewritten to finish this, so be it.",
+        "legal_changes",
+        "violated",
+    ),
+    (
+        "liu_he",
+        "If the text demands that we amend our laws, we cannot sign it.",
+        "legal_changes",
+        "upheld",
+    ),
+    # a question stays a question
+    (
+        "liao_min",
+        "If they sign, should we publish the full text?",
+        "text_publication",
+        "not_addressed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("speaker", "text", "issue", "expected"), CONDITIONALS)
+def test_conditionals(
+    pack: PersonaPack, speaker: str, text: str, issue: str, expected: str
+) -> None:
+    assert verdict_of(pack, speaker, text, issue) == expected
+
+
+FRAMES = [
+    # a principal's instruction or permission asserts its content
+    ("xi", "Liu He, you may tell them China will change its laws.", "legal_changes", "violated"),
+    ("xi", "Tell them our laws will not change.", "legal_changes", "upheld"),
+    ("xi", "You may accept Washington's right to judge our compliance.", "enforcement", "violated"),
+    # reporting one's own assurance counts; a third party's claim does not
+    (
+        "liu_he",
+        "I have told the Americans the statutes will be amended.",
+        "legal_changes",
+        "violated",
+    ),
+    (
+        "trump",
+        "Some people say I'm going soft on China. Wrong!",
+        "appear_soft",
+        "upheld",
+    ),
+    ("kudlow", "Nobody is suggesting we take China's word for it.", "enforcement", "not_addressed"),
+]
+
+
+@pytest.mark.parametrize(("speaker", "text", "issue", "expected"), FRAMES)
+def test_instruction_frames(
+    pack: PersonaPack, speaker: str, text: str, issue: str, expected: str
+) -> None:
+    assert verdict_of(pack, speaker, text, issue) == expected
+
+
+def test_withheld_instruction_is_no_commitment(pack: PersonaPack) -> None:
+    text = "Do not tell them we will change our laws."
+    assert verdict_of(pack, "xi", text, "legal_changes") != "violated"
+
+
+def test_question_answered_never_is_a_refusal(pack: PersonaPack) -> None:
+    assert verdict_of(pack, "trump", "Would I ever roll over for China? Never.", "appear_soft") == (
+        "upheld"
+    )
+    assert verdict_of(pack, "trump", "Would I ever roll over for China?", "appear_soft") != (
+        "violated"
+    )
+
+
+def test_no_x_no_deal_is_a_demand(pack: PersonaPack) -> None:
+    text = "Tell them: no pledge against retaliation, no deal."
+    assert verdict_of(pack, "lighthizer", text, "retaliation_pledge") == "upheld"
+
+
+def test_antecedents() -> None:
+    from harness.eval.text import antecedents
+
+    sent = "if you sign, the tariffs come off, even if congress objects"
+    spans = [sent[a:b] for a, b in antecedents(sent)]
+    assert spans == ["if you sign", "even if congress objects"]

@@ -92,7 +92,7 @@ def calibrate(pack: PersonaPack, split: str = "dev", *, path: Path | None = None
 
 
 def cross_validate(pack: PersonaPack, folds: int = 5) -> Calibration:
-    """K-fold cross-validation on the training rows (train + train_extra), never touching dev.
+    """K-fold cross-validation on the training rows (every training split), never touching dev.
 
     Fold k holds out every k-th training row and retrains the statistical layer on the rest.
     Rules are shared by all folds, so the figures are optimistic wherever a pattern was written

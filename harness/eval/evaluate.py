@@ -22,7 +22,12 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.1.0"  # 1.1: concept x speech-act features, train_extra, thresholds
+EVALUATOR_VERSION = "1.2.0"
+# 1.1: concept x speech-act features, train_extra, thresholds.
+# 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
+#      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
+#      ("tell them we will ...", a principal's "you may ..."), answered rhetorical questions,
+#      reporters other than the other side, broader lexicons for the weak lines, train_extra2.
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev):
 # 5-fold CV over train + train_extra, T_TOUCHED 0.5 -> 0.4 raised recall 0.81 -> 0.87 with

@@ -1,7 +1,7 @@
-"""The gold set: hand-labelled turns in `evals/gold/{train,dev}.jsonl`.
+"""The gold set: hand-labelled turns in `evals/gold/{train,train_extra,train_extra2,dev}.jsonl`.
 
 Labels are issue keys of the SPEAKER's own side's red lines: `violated` lists the red lines the
-turn breaks, `upheld` those it keeps to. `train` and `train_extra` teach the statistical layer;
+turn breaks, `upheld` those it keeps to. The training splits teach the statistical layer;
 `dev` only ever measures it (`impasse eval calibrate`).
 """
 
@@ -17,8 +17,11 @@ from harness.errors import EvalError
 
 GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # Extra hand-written training turns; like `train`, the statistical layer learns from them.
+# `train_extra2` (1.2.0) weights the weak red lines, conditionals, principals' instructions and
+# compliant near-misses.
 EXTRA_SPLIT = "train_extra"
-TRAINING_SPLITS = ("train", EXTRA_SPLIT)
+EXTRA2_SPLIT = "train_extra2"
+TRAINING_SPLITS = ("train", EXTRA_SPLIT, EXTRA2_SPLIT)
 
 
 class GoldTurn(BaseModel):

@@ -4,8 +4,10 @@ For every clause that touches an entry's topic, the rule layer asks who does wha
 speaker's own side ("we will change our laws") or a demand on, or report of, the other side
 ("you must change your laws", "the Americans want us to ..."); whether the act is negated
 ("will not", "never", "refuse to", "... is off the table"); and whether it is asserted at all
-(questions, hypotheticals, conditionals with "would", irony and injected instructions are not
-commitments). Clear cases are decided here; everything else is left to the statistical layer
+(questions, musing, acts only supposed in an "if" clause, offers with "would", irony and injected
+instructions are not commitments). An own-side offer in the consequent of a conditional ("if you
+sign, the tariffs come off that day") is a commitment, as is the content of an own-side
+instruction or assurance ("tell them China will change its laws", a principal's "you may agree"). Clear cases are decided here; everything else is left to the statistical layer
 with the facts found as features.
 """
 
@@ -43,6 +45,37 @@ _OWN_DIRECTIVE = re.compile(
     r"vice premier|liu|liao|wang|bob|steve|larry|robert|lighthizer|mnuchin|kudlow|them to)\b"
 )
 _INTERJECTION_NO = re.compile(r"^(?:no|nope|never)\b[,.!]\s*")
+# Telling someone what your side will do ("tell them China will change its laws", "I've told
+# the Americans the amendment goes to the Standing Committee") asserts the content; the frame's
+# own verb is no report of the other side, and "may" in it grants permission, not doubt.
+_FRAME = re.compile(
+    r"\b(?:tell|telling|told|inform|informed|assure|assured|instruct|instructed|authori[sz]e|"
+    r"authori[sz]ed|let (?:them|the americans|the chinese|washington|beijing) know)\b"
+)
+# A principal addressing its own negotiator: "Liu He, you may ...", "you can accept ...".
+_PERMISSION = re.compile(
+    r"(?:^|[,.] ?)\s*you\s+(?:may|can|are (?:free|authori[sz]ed|allowed) to|have my (?:approval|"
+    r"permission|blessing) to)\s*$|\byou\s+(?:may|can)\s+(?:tell|inform|assure|let)\b"
+)
+_TRAILING_CONDITION = re.compile(
+    r"[\s,;-]*(?:and |but )?(?:only|once|after|until|provided|as long as|so long as)\b"
+)
+_STRICT_WEAK = re.compile(r"\b(?:would|could|might)\b")
+# Somebody other than the speaker's side says or suggests it: "some people say we should ...".
+_REPORTER = re.compile(
+    r"\b(?:people|some|someone|somebody|critics|the press|the media|media|fake news|reporters|"
+    r"pundits|commentators|democrats|everyone|everybody|nobody|no one|the papers|headlines|"
+    r"others|he|she)\s+(?:[\w']+\s+){0,3}?" + tx.REPORT_VERB + r"\b"
+)
+# "No pledge, no deal": the first "no" sets a condition, it does not negate the act.
+_NO_X_NO_DEAL = re.compile(
+    r"^[^,.;]{0,40},\s+(?:then\s+)?(?:there(?:'s| is| will be)\s+)?no\s+(?:deal|agreement|signature)\b"
+)
+# The own side joins what it just attributed to the other: "..., and we will do the same".
+_JOIN = re.compile(
+    r"\b(?:(?:we|china|i)(?: will|'ll| can| shall)? (?:do the same|follow suit|match (?:it|that))|"
+    r"so will we|and we too)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +95,7 @@ class Hit:
     reported: bool
     weak: bool
     sarcasm: bool
+    conditional: bool = False
 
 
 @dataclass
@@ -108,6 +142,7 @@ class EntryReading:
             "reported": any_("reported"),
             "weak": any_("weak"),
             "sarcasm": any_("sarcasm"),
+            "conditional": any_("conditional"),
         }
 
     @property
@@ -145,12 +180,28 @@ def _subjects(pattern: re.Pattern[str], prefix: str) -> list[int]:
     ]
 
 
-def _last_ref(prefix: str, own: re.Pattern[str], other: re.Pattern[str]) -> str | None:
-    last_own = max(_subjects(own, prefix), default=-1)
-    last_other = max(_subjects(other, prefix), default=-1)
+def _last_ref(
+    prefix: str, own: re.Pattern[str], other: re.Pattern[str], after: int = 0
+) -> str | None:
+    last_own = max((i for i in _subjects(own, prefix) if i >= after), default=-1)
+    last_other = max((i for i in _subjects(other, prefix) if i >= after), default=-1)
     if last_own < 0 and last_other < 0:
         return None
     return "own" if last_own > last_other else "other"
+
+
+def _consequent_start(clause_text: str, offset: int, antes: list[tuple[int, int]], at: int) -> int:
+    """Where the part of the clause that holds the act begins, past any antecedent before it.
+
+    `offset` is the clause's start within the sentence, `at` the act's start within the clause.
+    """
+    start = 0
+    for a, b in antes:
+        a_c, b_c = a - offset, b - offset
+        if a_c < at and start <= b_c <= at:
+            gap = re.match(r"[\s,:;-]*(?:then\s+)?", clause_text[b_c:])
+            start = b_c + (len(gap.group()) if gap else 0)
+    return min(start, at)
 
 
 def _read_hit(
@@ -170,31 +221,80 @@ def _read_hit(
     clause_text = norm[clause.start : clause.end]
     if act.needs is not None and not act.needs.search(norm):
         return None
-    if act.unless is not None and act.unless.search(clause_text):
-        return None
-    prefix = clause_text[: match.start()]
+    if act.unless is not None:
+        # The excusing condition may sit in a trailing "..., and only once they comply" clause.
+        rest = norm[clause.end : sentence.end]
+        trailing = _TRAILING_CONDITION.match(rest)
+        if act.unless.search(clause_text) or (trailing and act.unless.search(rest)):
+            return None
+    offset = clause.start - sentence.start
+    pos = offset + match.start()
+    # Conditionals: an act in an antecedent is supposed; one in the consequent is offered.
+    antes = tx.antecedents(sent)
+    in_ante = next(((a, b) for a, b in antes if a <= pos < b), None)
+    conditional = bool(antes) and in_ante is None
+    begin = _consequent_start(clause_text, offset, antes, match.start())
+    prefix = clause_text[begin : match.start()]
     suffix = clause_text[match.end() :]
     prefix_core = _INTERJECTION_NO.sub("", prefix.strip())
-    stripped = _FILLER.sub("", prefix_core).strip()
 
     own_re, other_re = rules.own[side], rules.other[side]
-    ref = _last_ref(prefix_core, own_re, other_re)
+    # An instruction or assurance frame of the own side: the content after it is asserted.
+    frame = None
+    for frame in _FRAME.finditer(prefix_core):
+        pass
+    content_from = 0
+    framed = withheld = False
+    if frame is not None:
+        before = prefix_core[: frame.start()]
+        bref = _last_ref(before, own_re, other_re)
+        bare = not _FILLER.sub("", before.strip()).strip(" ,")
+        by_own = (
+            bref == "own"
+            or bare
+            or bool(re.search(r"\byou\s+(?:may|can|could|should|must)\s*$", before))
+            or (principal and bref is None)
+        )
+        if by_own and not bool(_REPORTER.search(before)):
+            framed = True
+            content_from = frame.end()
+            withheld = tx.negation_count(before) % 2 == 1
+    content = prefix_core[content_from:]
+    stripped = _FILLER.sub("", content.strip()).strip()
+    ref = _last_ref(prefix_core, own_re, other_re, after=content_from)
     first_word = match.group().split()[0] if match.group().split() else ""
-    directive = principal or bool(_OWN_DIRECTIVE.search(prefix_core))
+    directive = principal or framed or bool(_OWN_DIRECTIVE.search(prefix_core))
+    # A principal granting its own negotiator leave: "Liu He, you may accept their wording".
+    permitted = principal and bool(_PERMISSION.search(content))
     imperative = (
         not directive
         and not stripped
         and bool(_IMPERATIVE.match(first_word))
         and not re.search(r"(?:ing|ed|s)$", first_word)
     )
-    reported = bool(tx.PASSIVE_REPORT.search(prefix_core) or tx.REPORT_FRAME.search(prefix_core))
-    reported = reported or bool(
-        re.search(
+    reported = bool(
+        tx.PASSIVE_REPORT.search(content)
+        or tx.REPORT_FRAME.search(content)
+        or _REPORTER.search(content)
+        or re.search(
             r"(?:" + other_re.pattern + r")\s+(?:[\w']+\s+){0,3}?" + tx.REPORT_VERB + r"\b",
-            prefix_core,
+            content,
         )
     )
-    negations = tx.negation_count(prefix_core) + (1 if tx.POST_NEGATION.search(suffix) else 0)
+    if act.agent == "any" and not reported:
+        # "the Americans keep proposing that they alone rule ...": the report sits inside.
+        inside = match.group()[len(first_word) :]
+        reported = bool(re.search(r"\b" + tx.REPORT_VERB + r"\b", inside)) and bool(
+            other_re.match(match.group())
+        )
+    negations = tx.negation_count(content) + (1 if tx.POST_NEGATION.search(suffix) else 0)
+    if re.search(r"\b(?:no|without)\b[^,]*$", content) and _NO_X_NO_DEAL.match(suffix):
+        negations -= 1
+    question = sent.rstrip().endswith("?") or bool(tx.QUESTION_START.match(sent))
+    if question:
+        following = [s for s in reading.sentences if s.start >= sentence.end]
+        if following and tx.ANSWER_NO.match(norm[following[0].start : following[0].end]):
+            question, negations = False, negations + 1  # a question answered "never"
     negated = act.polar and negations % 2 == 1
     later = norm[clause.end :]
     rejected = any(
@@ -202,21 +302,26 @@ def _read_hit(
         for s in reading.sentences
         if s.end > clause.end
     ) or bool(tx.REJECTION.search(norm[clause.end : sentence.end]))
-    question = sent.rstrip().endswith("?") or bool(tx.QUESTION_START.match(sent))
-    hypothetical = bool(tx.HYPOTHETICAL.match(clause_text.strip())) or bool(
-        tx.HYPOTHETICAL_ANYWHERE.search(sent[: clause.start - sentence.start + match.end()])
+    musing = bool(tx.MUSING.match(sent.strip())) or bool(
+        tx.HYPOTHETICAL_ANYWHERE.search(sent[: pos + len(match.group())])
     )
-    weak = bool(tx.WEAK_MODAL.search(prefix_core))
+    hypothetical = (
+        musing
+        or in_ante is not None
+        or (not conditional and bool(tx.HYPOTHETICAL.match(clause_text.strip())))
+    )
+    weak_re = _STRICT_WEAK if framed or permitted else tx.WEAK_MODAL
+    weak = bool(weak_re.search(content))
     sarcasm = bool(tx.SARCASM.search(sent))
     injection = bool(tx.INJECTION.search(sent))
-    own = ref == "own" or (ref is None and not imperative)
-    other = ref == "other" or imperative
+    own = ref == "own" or (ref is None and not imperative) or permitted
+    other = (ref == "other" or imperative) and not permitted
     demand_on_other = other and bool(_DEMAND.search(prefix_core)) or imperative
 
     def hit(decision: Decision | None, reason: str) -> Hit:
         return Hit(
             entry_id, act.direction, clause, decision, reason, negated, own, other,
-            hypothetical, question, reported, weak, sarcasm,
+            hypothetical, question, reported, weak, sarcasm, conditional and not musing,
         )  # fmt: skip
 
     if injection:
@@ -225,12 +330,26 @@ def _read_hit(
         return hit("upheld", "named, then rejected")
     if question:
         return hit(None, "question")
+    if withheld:
+        return hit(None, "instruction withheld")
+    if in_ante is not None and not musing and not negated:
+        rest = sent[: in_ante[0]] + " " + sent[in_ante[1] :]
+        if tx.REFUSE_CONSEQUENT.search(rest):
+            if act.direction == "violate":
+                return hit("upheld", "refused should it come to that")
+            return hit(None, "a condition the other side must meet")
+        if tx.ACCEPT_CONSEQUENT.search(rest):
+            if act.direction == "violate":
+                return hit("violated", "accepted on a condition")
+            return hit("upheld", "made the condition of a deal")
     if hypothetical:
         return hit(None, "hypothetical")
     if reported:
         return hit(None, "reports the other side")
     if act.direction == "violate":
         if act.agent == "own" and other:
+            if not negated and _JOIN.search(norm, clause.start + match.end(), sentence.end):
+                return hit("violated", "own side joins the other side's act")
             return hit(None, "act of, or demand on, the other side")
         if sarcasm and not negated:
             return hit("upheld", "ironic: mocks the act it names")
@@ -238,6 +357,8 @@ def _read_hit(
             return hit("upheld", "own side refuses the act")
         if weak:
             return hit(None, "conditional offer (would/could/might)")
+        if conditional:
+            return hit("violated", "own side offers the act on a condition")
         return hit("violated", "own side commits to the act")
     # An uphold act: a demand on the other side keeps the position as well as an own act does.
     if negated:

@@ -5,7 +5,7 @@ of the turn that touch it. Features: word 1-2-grams (shared, and crossed with th
 each entry can learn its own vocabulary), character 3-5-grams for paraphrase and morphology, and
 the rule layer's facts (negation, own-side act, question, hypothetical, report, ...) as tokens,
 alone and in pairs. It trains on the ledger's `complies`/`violates` examples plus the gold
-`train` and `train_extra` splits, never on `dev`; training takes well under two seconds and is memoized per pack,
+training splits (`train`, `train_extra`, `train_extra2`), never on `dev`; training takes a few seconds and is memoized per pack,
 ruleset and training file. Everything is deterministic (fixed `random_state`, sorted inputs).
 """
 
@@ -163,7 +163,7 @@ def model_for(
 ) -> StatModel:
     """The memoized model for this pack, ruleset and training files (trained on first use).
 
-    By default it learns from every training split (`train`, `train_extra`), never from `dev`.
+    By default it learns from every training split (`TRAINING_SPLITS`), never from `dev`.
     """
     paths = (
         list(train_paths) if train_paths is not None else [gold_path(s) for s in TRAINING_SPLITS]

@@ -126,7 +126,8 @@ NEGATION = re.compile(
     r"\b(?:not|never|no|nor|neither|cannot|can't|won't|wouldn't|shouldn't|couldn't|don't|"
     r"doesn't|didn't|isn't|aren't|wasn't|haven't|hasn't|mustn't|no longer|refuse[sd]?|refusing|"
     r"reject(?:s|ed|ing)?|declin(?:e|es|ed|ing)|rule[sd]? out|unwilling|will not|under no "
-    r"circumstances|in no way|nothing|none|oppose[sd]?|opposing|resist(?:s|ed)?|without)\b"
+    r"circumstances|in no way|nothing|none|oppose[sd]?|opposing|resist(?:s|ed)?|without|"
+    r"object(?:s|ed|ing)? to|nobody|no one)\b"
 )
 # Said after the act: "changing our laws is off the table".
 POST_NEGATION = re.compile(
@@ -134,7 +135,9 @@ POST_NEGATION = re.compile(
     r"(?:off the table|out of the question|not (?:on the table|acceptable|possible|happening|"
     r"going to happen|an option|negotiable|credible|enough)|unacceptable|impossible|a non-starter|"
     r"non-negotiable|worth nothing|meaningless|useless|a fantasy|a joke|"
-    r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|is not something)"
+    r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|is not something|"
+    r"won't (?:fly|wash|work|pass)|will not (?:fly|wash|work|pass)|(?:does|do)n't (?:fly|wash|work)|"
+    r"is (?:a )?(?:non-starter|worthless|a fantasy))"
 )
 HYPOTHETICAL = re.compile(
     r"^(?:and |but |so |then |now |well |even )?(?:if|suppose|supposing|what if|hypothetically|"
@@ -143,19 +146,41 @@ HYPOTHETICAL = re.compile(
 )
 HYPOTHETICAL_ANYWHERE = re.compile(
     r"\b(?:hypothetically|in theory|in a world where|in some other universe|were we to|"
-    r"let's say|say we)\b"
+    r"let's say|(?:^|, )say we)\b"
 )
 WEAK_MODAL = re.compile(r"\b(?:would|could|might|may)\b")
+# A question without its "?": a wh-word followed by an auxiliary ("what will we ...") or an
+# inverted auxiliary and subject ("do we ..."). Not "what we object to is ..." (a cleft) nor
+# "do not let the talks collapse" (an imperative).
+_AUX = (
+    r"(?:is|are|was|were|do|does|did|will|would|can|could|should|shall|have|has|had|must|may|"
+    r"might|isn't|aren't|won't|wouldn't|can't|shouldn't|didn't|doesn't)"
+)
+_SUBJECT = (
+    r"(?:we|i|you|they|he|she|it|china|beijing|washington|the|this|that|there|our|their|your)"
+)
 QUESTION_START = re.compile(
-    r"^(?:and |but |so |then |now |well )?(?:why|how|what|who|whom|when|where|which|is|are|do|"
-    r"does|did|will|would|can|could|should|shall|have|has|isn't|aren't|don't|won't|wouldn't)\b"
+    r"^(?:and |but |so |then |now |well )?(?:(?:why|how|what|who|whom|when|where|which)\s+"
+    + _AUX
+    + r"|"
+    + _AUX
+    + r"\s+"
+    + _SUBJECT
+    + r")\b"
+)
+# A bare negative answer right after a question turns it into a refusal: "Would I ever roll
+# over for China? Never."
+ANSWER_NO = re.compile(
+    r"^(?:no|never|nope|not a chance|of course not|absolutely not|no way|certainly not|not on your life|"
+    r"not in a million years|hardly|not really)\b"
 )
 REPORT_VERB = (
     r"(?:want(?:s|ed)?|demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|ask(?:s|ed|ing)?|expect(?:s|ed)?|"
     r"push(?:es|ed|ing)?|press(?:es|ed|ing)?|claim(?:s|ed|ing)?|say(?:s|ing)?|said|tell(?:s|ing)?|"
     r"told|accuse[sd]?|suggest(?:s|ed)?|propose[sd]?|keep saying|believe[sd]?|think(?:s)?|"
     r"thought|hope[sd]?|seem(?:s)? to think|would like|are asking|is asking|were asking|"
-    r"request(?:s|ed)?|require[sd]?|call(?:s|ed)? for|reported(?:ly)?|according to|"
+    r"request(?:s|ed|ing)?|require[sd]?|call(?:s|ed|ing)? for|reported(?:ly)?|according to|"
+    r"propos(?:ing|al)|suggesting|insisting|wanting|expecting|pushing for|pressing for|"
     r"assert(?:s|ed)?|argue[sd]?|allege[sd]?|complain(?:s|ed)?|imagine[sd]?|pretend(?:s|ed)?|"
     r"dream(?:s|ed)? of|hint(?:s|ed)?|wrote|write[s]?|tweet(?:s|ed)?)"
 )
@@ -186,7 +211,11 @@ REJECTION = re.compile(
     r"\b(?:the answer is no|(?:it's|it is|that's|that is|this is) not (?:happening|going to happen|"
     r"an offer|on the table|what we (?:will|are going to) do)|not happening|no way|nobody promised|"
     r"no one promised|(?:is|are) (?:just |simply )?(?:wrong|false|untrue|fake news)|forget it|(?:i|we) said no|"
-    r"not a chance|won't happen)\b|^no[.!]|^(?:we|i) won't[.!]"
+    r"not a chance|won't happen|(?:that's|that is|it's|it is) (?:a )?non-starter|(?:we|i) (?:reject(?:ed)?|refused?|ruled out|turned down) (?:that|it|this)|"
+    r"(?:this|that|it) (?:cannot|can't|will not|won't) be (?:part of|in) (?:the|any|this)|"
+    r"(?:i|we) (?:won't|will not|will never|am not going to|are not going to) (?:do|accept|allow|sign) "
+    r"(?:that|it|this)|(?:they|you) (?:are|'re) not getting (?:it|that))\b|^no[.!]|^(?:we|i) won't[.!]|"
+    r"^not going to happen|^wrong[.!]|^(?:that's |that is |this is )?(?:false|not true|untrue|fake)[.!;]"
 )
 REPORT_FRAME = re.compile(
     r"\b(?:reports?|rumou?rs?|claims?|stories|headlines?|talk|suggestions?) (?:that|of)\b|"
@@ -197,6 +226,52 @@ SMALL_TALK = re.compile(
     r"weather|flight|trip|pleasure|delighted|nice to see|great to see|club|photographers?|"
     r"golf|hotel)\b"
 )
+
+
+# --- conditionals -------------------------------------------------------------------------
+# "If you sign, the tariffs come off that day": the antecedent ("if you sign") supposes, the
+# consequent ("the tariffs come off") is what the speaker's side offers, and an offer is a
+# commitment. An act named only in the antecedent is supposed, not committed ("even if we
+# amended a law, they'd want more") unless the consequent accepts it ("if the statutes must be
+# reopened, so be it") or refuses it ("if the text demands law changes, we cannot sign").
+CONDITIONAL = re.compile(
+    r"\b(?:even if|only if|if|unless|provided(?: that)?|as long as|so long as|on condition that|"
+    r"in the event(?: that)?|in case)\b"
+)
+_ANTECEDENT_END = re.compile(r",\s+|\s+then\s+|\s+-+\s+|:\s+")
+# Sentence-initial musing: the whole sentence supposes.
+MUSING = re.compile(
+    r"^(?:and |but |so |then |now |well |just )?(?:suppose|supposing|what if|hypothetically|imagine|"
+    r"assuming|assume|in theory|were (?:we|i|china|the u\.s\.|you) to|had we|let's say|say we)\b"
+)
+ACCEPT_CONSEQUENT = re.compile(
+    r"\b(?:so be it|(?:we|i|china|beijing|washington)(?: can| will|'ll| would|'d)? (?:accept|agree|"
+    r"understand|go along|live with)|(?:we|i) (?:can|will|'ll) (?:live with|accept|take) (?:it|that|this)|"
+    r"(?:that's|that is|it's|it is) (?:fine|okay|ok|acceptable|fair|fair game|their right|all right)|"
+    r"fine by (?:us|me)|fair enough|we are willing|we're willing|(?:we|i) (?:are|am|'re|'m) prepared to|"
+    r"(?:we|i)(?:'ll| will) (?:still )?sign|(?:has|have) my (?:approval|blessing)|let them|let it|"
+    r"we can work with (?:it|that)|let \w+(?: \w+)? (?:agree|accept|sign)|works for (?:us|me)|(?:we|i) (?:don't|do not) (?:mind|care))\b"
+)
+REFUSE_CONSEQUENT = re.compile(
+    r"\b(?:(?:we|i|china|beijing|washington)(?: can| will| would|'ll)? (?:not|never|cannot|can't|won't|"
+    r"wouldn't) (?:sign|accept|agree|approve|go along)|(?:there|there'll) (?:is|will be|would be)? ?no "
+    r"(?:deal|agreement|signature)|no deal\b|(?:the )?(?:deal|talks|agreement) (?:cannot|can't|will not|"
+    r"won't|is) (?:go forward|happen|proceed|dead|over)|walk away|we are done|we're done|"
+    r"(?:we|i) (?:will|'ll) walk|(?:deal|agreement) (?:is|becomes|would be) (?:void|off|dead|over|finished)|"
+    r"(?:wouldn't|won't|will not|would not|doesn't|does not) (?:allow|permit|accept) (?:it|that|this))\b"
+)
+
+
+def antecedents(sentence: str) -> list[tuple[int, int]]:
+    """`[start, end)` of every conditional antecedent in a normalised sentence: from the
+    conditional word to the next comma, dash, colon or 'then', or to the end."""
+    spans = []
+    for match in CONDITIONAL.finditer(sentence):
+        if spans and match.start() < spans[-1][1]:
+            continue  # "even if" already covers its "if"
+        stop = _ANTECEDENT_END.search(sentence, match.end())
+        spans.append((match.start(), stop.start() if stop else len(sentence)))
+    return spans
 
 
 def has(pattern: re.Pattern[str], text: str) -> bool:
@@ -252,6 +327,8 @@ def speech_cues(sentence: str, own: re.Pattern[str], other: re.Pattern[str]) -> 
         cues.append("neg")
     if sentence.rstrip().endswith("?") or QUESTION_START.match(sentence):
         cues.append("question")
+    if CONDITIONAL.search(sentence) and ACCEPT_CONSEQUENT.search(sentence):
+        cues.append("cond_accept")
     if HYPOTHETICAL.match(sentence) or re.search(r"\b(?:if|whether|suppose|unless)\b", sentence):
         cues.append("hyp")
     if (
