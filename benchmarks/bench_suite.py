@@ -1,0 +1,189 @@
+"""Suite overhead (issue 7): wall time of a suite against a fixed-latency fake endpoint,
+measured against the critical path.
+
+Every run of washington-2019-05 makes T model calls one after another (the graph is
+sequential), and the LLM layer lets at most L requests be in flight per endpoint
+(`max_concurrency`, shared by every run of the process). With R runs in flight the endpoint can
+serve at most L calls per latency period, so no schedule beats
+
+    critical path = max(T, ceil(R * T / L)) * latency
+
+(T when every run has its own slot, R*T/L when the limit is the bottleneck). The suite's wall
+time includes everything the harness does: prompts, checkpoints, transcript writes, the offline
+evaluation of every run, and the report. The offline model is trained before the clock starts
+(a one-off of a few seconds per process, not per suite). The fake endpoint runs in a child
+process, as a real endpoint would, so it does not compete with the harness for the GIL.
+
+Configs: 1:8 is the single-run floor (the engine's own per-turn cost); 8:8 has every run in its
+own slot (critical path T); 32:8 is limited by the default per-endpoint limit of 8 (4T); 32:32
+lifts the limit (T again), which makes the one event loop's CPU the bottleneck on a small box.
+
+Run: python benchmarks/bench_suite.py [--latency 0.2] [--rounds 2] [--configs 1:8,8:8,32:8,32:32]
+Each config is RUNS:LIMIT (runs in flight at once = RUNS, per-endpoint limit = LIMIT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.eval import Evaluator
+from harness.eval.report import RunRecord
+from harness.eval.suite import RunSpec, load_suite
+from harness.eval.suite_runner import SuiteObserver, run_suite
+from harness.llm.config import CLIOverrides
+from harness.transcript.store import RunStore
+from tests.cli_process import holding_reply
+from tests.fake_openai import FakeOpenAI
+
+
+class Clock(SuiteObserver):
+    """When the last simulation ended (the rest is evaluation and the report)."""
+
+    def __init__(self) -> None:
+        self.last_simulated = 0.0
+
+    def evaluating(self, spec: RunSpec) -> None:
+        self.last_simulated = time.perf_counter()
+
+    def finished(self, spec: RunSpec, record: RunRecord) -> None:
+        if record.status == "error":
+            raise SystemExit(f"run {spec.id} failed: {record.error}")
+
+
+def write_suite(folder: Path, runs: int, rounds: int) -> Path:
+    doc = {
+        "name": f"bench-{runs}",
+        "matrix": {
+            "scenarios": ["washington-2019-05"],
+            "seeds": list(range(1, runs + 1)),
+            "rounds": [rounds],
+        },
+    }
+    path = folder / f"bench-{runs}.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def measure(
+    base_url: str, tmp: Path, runs: int, limit: int, rounds: int, latency: float
+) -> dict[str, object]:
+    loaded = load_suite(write_suite(tmp, runs, rounds))
+    store = RunStore(tmp / f"runs-{runs}-{limit}")
+    clock = Clock()
+    overrides = CLIOverrides(base_url=base_url, model="fake-model", max_concurrency=limit)
+    started = time.perf_counter()
+    report = asyncio.run(
+        run_suite(
+            loaded,
+            store=store,
+            out_dir=tmp / f"report-{runs}-{limit}",
+            parallel=runs,
+            overrides=overrides,
+            observer=clock,
+        )
+    )
+    wall = time.perf_counter() - started
+    transcripts = [store.load_transcript(r.run_id or "") for r in report.runs]
+    calls = [sum(1 for t in tr.turns if t.phase != "event") for tr in transcripts]
+    in_calls = [sum(t.latency_s for t in tr.turns) for tr in transcripts]
+    per_run = max(calls)
+    critical = max(per_run, math.ceil(sum(calls) / limit)) * latency
+    return {
+        "runs": runs,
+        "limit": limit,
+        "calls_per_run": per_run,
+        "calls_total": sum(calls),
+        "critical_path_s": round(critical, 2),
+        "wall_s": round(wall, 2),
+        "mean_s_in_calls_per_run": round(sum(in_calls) / len(in_calls), 2),
+        "wall_pct_of_critical": round(100 * wall / critical, 1),
+        "simulation_wall_s": round(clock.last_simulated - started, 2),
+        "simulation_pct_of_critical": round(100 * (clock.last_simulated - started) / critical, 1),
+    }
+
+
+def serve(latency: float, conn: Connection, stop: Event) -> None:
+    """The fake endpoint in its own process: it must not share the harness's GIL."""
+    with FakeOpenAI(latency_s=latency, responder=holding_reply, report_cached_tokens=False) as fake:
+        conn.send(fake.base_url)
+        stop.wait()
+
+
+@contextmanager
+def endpoint(latency: float) -> Iterator[str]:
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    stop = ctx.Event()
+    proc = ctx.Process(target=serve, args=(latency, child, stop), daemon=True)
+    proc.start()
+    try:
+        yield parent.recv()
+    finally:
+        stop.set()
+        proc.join(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.2, help="Fixed latency in seconds.")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--configs", default="1:8,8:8,32:8,32:32", help="RUNS:LIMIT,...")
+    parser.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="Skip fsync in atomic writes (to attribute overhead; never for real runs).",
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        os.environ["IMPASSE_CACHE_DIR"] = str(tmp / "cache")
+        os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
+        from harness.pack.load import load_pack
+
+        Evaluator.for_pack(load_pack("us-china-2019"))  # train once, outside the clock
+        if args.no_fsync:  # attribution only: what the atomic writes' fsyncs cost
+            os.fsync = lambda fd: None
+        with endpoint(args.latency) as base_url:
+            for config in args.configs.split(","):
+                runs, limit = (int(x) for x in config.split(":"))
+                rows.append(measure(base_url, tmp, runs, limit, args.rounds, args.latency))
+    if args.json:
+        print(
+            json.dumps(
+                {"latency_s": args.latency, "rounds": args.rounds, "results": rows}, indent=2
+            )
+        )
+        return
+    print(
+        f"latency {args.latency}s, washington-2019-05, {args.rounds} rounds per run, offline evaluation"
+    )
+    for r in rows:
+        print(
+            f"{r['runs']:>3} runs, limit {r['limit']:>2}: {r['calls_per_run']} calls/run, critical path "
+            f"{r['critical_path_s']} s; wall {r['wall_s']} s = {r['wall_pct_of_critical']}% "
+            f"(simulations done at {r['simulation_wall_s']} s = {r['simulation_pct_of_critical']}%; "
+            f"a run spent {r['mean_s_in_calls_per_run']} s in calls)"
+        )
+
+
+if __name__ == "__main__":
+    main()
