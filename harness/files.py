@@ -24,6 +24,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def remove_stale_temps(folder: Path, names: tuple[str, ...]) -> None:
+    """Delete the temp files that interrupted atomic writes of `names` left in `folder`.
+
+    A process killed between writing the temp file and renaming it leaves `.<name>.*.tmp`
+    behind (the file itself is intact). Call this only while no other process writes these
+    files, e.g. when resuming a run.
+    """
+    for name in names:
+        for stale in Path(folder).glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

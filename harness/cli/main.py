@@ -11,8 +11,8 @@ import sys
 
 import typer
 from rich.console import Console
-from typer._click.exceptions import NoArgsIsHelpError  # typer vendors click; no public name
 from rich.logging import RichHandler
+from typer._click.exceptions import NoArgsIsHelpError  # typer vendors click; no public name
 
 from harness import __version__
 from harness.errors import ImpasseError

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness import __version__
 from harness.errors import EndpointError, ImpasseError, PackError, TranscriptError
-from harness.files import atomic_write_text
+from harness.files import atomic_write_text, remove_stale_temps
 from harness.graph.build import build_graph
 from harness.graph.state import NegotiationState, RunContext, Slot
 from harness.llm.config import CLIOverrides
@@ -31,7 +31,7 @@ from harness.pack.load import load_pack
 from harness.pack.models import Persona, PersonaPack, Scenario, ScriptedEvent
 from harness.transcript import model as transcript_model
 from harness.transcript.model import RoleModel, RunMeta, Transcript, Turn
-from harness.transcript.store import RunStore
+from harness.transcript.store import PROMPTS_FILE, TRANSCRIPT_FILE, RunStore
 
 REQUEST_FILE = "request.json"
 CHECKPOINT_FILE = "checkpoints.sqlite"
@@ -136,7 +136,9 @@ def _scenario(pack: PersonaPack, scenario_id: str) -> Scenario:
 
 
 def _serializer() -> JsonPlusSerializer:
-    return JsonPlusSerializer().with_msgpack_allowlist(CHECKPOINT_TYPES)
+    # Start from "nothing allowed": on the permissive default (True) the allowlist is ignored,
+    # every type loads with a warning on stderr, and strict mode would refuse ours.
+    return JsonPlusSerializer(allowed_msgpack_modules=None).with_msgpack_allowlist(CHECKPOINT_TYPES)
 
 
 @asynccontextmanager
@@ -259,7 +261,9 @@ class _Session:
             if existing.values:
                 state = NegotiationState.model_validate(existing.values)
                 self.seen_turns = len(state.turns)
-                if not existing.next:  # already finished
+                # Finished: nothing next and no task. A kill after a step's writes were saved but
+                # before its checkpoint leaves `next` empty with that task still listed.
+                if not existing.next and not existing.tasks:
                     return self.save(state, "complete")
                 graph_input = None
             self.emit("started", round=state.round)
@@ -338,6 +342,8 @@ async def resume_run(
     """Continue a run from its last checkpoint: no turn lost, none repeated."""
     run_id = store.resolve(run_ref)
     request = read_request(store, run_id)
+    # A kill -9 mid-write leaves a temp file beside the intact old one: sweep it.
+    remove_stale_temps(store.run_dir(run_id), (TRANSCRIPT_FILE, PROMPTS_FILE, REQUEST_FILE))
     meta = None
     try:
         meta = store.load_transcript(run_id).meta

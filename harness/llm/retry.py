@@ -122,14 +122,26 @@ def describe(error: BaseException) -> str:
 
 
 def server_message(error: openai.APIStatusError) -> str:
+    """The server's error message, with the API key it was sent masked out.
+
+    Some servers and proxies quote the key back ("Incorrect API key provided: sk-..."); this
+    text reaches logs, error lines, transcripts and checkpoints, so the key is cut here, once.
+    """
     body = error.body
+    text = error.message
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if body.get("message"):
-            return str(body["message"])
-    return error.message
+            text = str(inner["message"])
+        elif body.get("message"):
+            text = str(body["message"])
+    return _without_key(text, error)
+
+
+def _without_key(text: str, error: openai.APIStatusError) -> str:
+    auth = error.request.headers.get("authorization", "") if error.request is not None else ""
+    key = auth.removeprefix("Bearer ").strip()
+    return text.replace(key, "***") if len(key) >= 8 else text
 
 
 class _Backoff(wait_base):
