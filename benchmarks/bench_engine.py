@@ -1,5 +1,7 @@
 """Engine benchmarks against the fake OpenAI-compatible server (tests/fake_openai.py).
 
+Replies hold every position (no walk-out, no deal), so each run lasts all its rounds.
+
 1. Harness time per turn: a run against a zero-latency server, wall time / model turns.
 2. Latency accounting: a run against a server with a fixed latency, wall time compared with
    the sum of the latencies its sequential turns had to wait for.
@@ -27,7 +29,7 @@ from harness.llm.config import CLIOverrides, resolve_settings  # noqa: E402
 from harness.llm.router import open_router  # noqa: E402
 from harness.transcript.model import Transcript  # noqa: E402
 from harness.transcript.store import RunStore  # noqa: E402
-from tests.fake_openai import FakeOpenAI  # noqa: E402
+from tests.cli_process import scripted_fake  # noqa: E402
 
 SCENARIO = "washington-2019-05"
 
@@ -55,7 +57,7 @@ def main() -> None:
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMPASSE_CACHE_DIR"] = str(Path(tmp) / "cache")
-        with FakeOpenAI() as fake:
+        with scripted_fake() as fake:
             transcript, wall = asyncio.run(one_run(fake.base_url, Path(tmp) / "zero", args.rounds))
             turns = model_turns(transcript)
             results["zero_latency"] = {
@@ -64,7 +66,7 @@ def main() -> None:
                 "wall_s": round(wall, 3),
                 "harness_ms_per_turn": round(1000 * wall / turns, 2),
             }
-        with FakeOpenAI(latency_s=args.latency) as fake:
+        with scripted_fake(latency_s=args.latency) as fake:
             transcript, wall = asyncio.run(one_run(fake.base_url, Path(tmp) / "lat", args.rounds))
             turns = model_turns(transcript)
             waited = turns * args.latency  # turns are sequential: each waits its latency
@@ -76,7 +78,7 @@ def main() -> None:
                 "overhead_pct": round(100 * (wall - waited) / waited, 2),
             }
         growth = []
-        with FakeOpenAI() as fake:
+        with scripted_fake() as fake:
             for rounds in (5, 10, 20, 40):
                 transcript, _ = asyncio.run(one_run(fake.base_url, Path(tmp) / f"g{rounds}", rounds))
                 table = [t for t in transcript.turns if t.phase == "table" and t.round == rounds]
