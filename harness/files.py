@@ -28,8 +28,8 @@ def remove_stale_temps(folder: Path, names: tuple[str, ...]) -> None:
     """Delete the temp files that interrupted atomic writes of `names` left in `folder`.
 
     A process killed between writing the temp file and renaming it leaves `.<name>.*.tmp`
-    behind (the file itself is intact). Call this only while no other process writes these
-    files, e.g. when resuming a run.
+    behind (the file itself is intact). A name of `*` sweeps every such temp file in the
+    folder. Call this only while no other process writes these files, e.g. when resuming.
     """
     for name in names:
         for stale in Path(folder).glob(f".{name}.*.tmp"):

@@ -174,7 +174,7 @@ def only_run(root: Path) -> str:
 def assert_run_folder_sound(root: Path, run_id: str) -> Transcript:
     """A run folder a kill must never leave broken: valid transcript, no temp file, db opens."""
     folder = root / run_id
-    leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    leftovers = [p.name for p in folder.rglob("*.tmp")]
     assert not leftovers, f"temp files left in {folder}: {leftovers}"
     json.loads((folder / "transcript.json").read_text(encoding="utf-8"))
     transcript = RunStore(root).load_transcript(run_id)

@@ -64,7 +64,7 @@ def test_full_run_of_every_scenario_saves_a_valid_transcript(pack, store):
         assert reloaded == transcript
         assert transcript.meta.pack_hash == pack.content_hash
         assert transcript.meta.source_sha256 == pack.source.sha256
-        prompts = json.loads((store.root / transcript.meta.run_id / "prompts.json").read_text())
+        prompts = store.load_prompts(transcript.meta.run_id)
         assert all(t.prompt_hash in prompts for t in transcript.turns if t.phase != "event")
 
 

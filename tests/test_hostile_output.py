@@ -125,8 +125,8 @@ def test_hostile_replies_are_stored_as_text_and_the_run_goes_on(
     assert "[/bold][link=file:///etc/passwd]" in out
 
     # The other agents receive the attempt as quoted history, not as an instruction to them.
-    prompts = json.loads((root / run_id / "prompts.json").read_text(encoding="utf-8"))
     after = turn(transcript, "table", "liu_he").prompt_hash
+    prompts = {after: json.loads((root / run_id / "prompts" / f"{after}.json").read_text("utf-8"))}
     user = prompts[after][-1]["content"]
     assert INJECTION in user and user.index("## Recent exchanges") < user.index(INJECTION)
     assert prompts[after][0]["role"] == "system" and INJECTION not in prompts[after][0]["content"]

@@ -15,7 +15,7 @@ Kill points:
 - `after`: a few milliseconds after a speaker's reply went out, so the kill lands in what
   follows it: parsing, the checkpoint write, the transcript write or, after the last
   principal, the event phase (the next model call is held, so the kill always lands before it);
-- `write`: inside the N-th atomic write of transcript.json or prompts.json by the process,
+- `write`: inside the N-th atomic write of transcript.json or of a prompts/<hash>.json file,
   after the temp file is written and before it is renamed (a `sitecustomize` in the child
   pauses `os.replace`).
 """
@@ -60,7 +60,10 @@ if _spec:
     _seen = [0]
 
     def _paused_replace(src, dst, *args, **kwargs):
-        if os.path.basename(os.fspath(dst)) == _name:
+        dst = os.fspath(dst)
+        # "prompts" names the folder of per-hash prompt files; anything else is a file name.
+        hit = os.path.basename(os.path.dirname(dst)) if _name == "prompts" else os.path.basename(dst)
+        if hit == _name:
             _seen[0] += 1
             if _seen[0] == int(_nth):
                 open(_marker, "w").close()
@@ -106,7 +109,7 @@ CHAINS: dict[str, list[Kill]] = {
     "a": [call(1, "caucus", "lighthizer"), write("transcript.json", 1), call(1, "table", "liu_he"),
           after(1, "principal", "xi", 0), call(2, "caucus", "wang_shouwen"), call(2, "principal", "xi")],
     "b": [call(1, "caucus", "liu_he"), after(1, "table", "liu_he", 3), call(1, "principal", "trump"),
-          after(1, "principal", "xi", 8), call(2, "table", "liu_he"), write("prompts.json", 3)],
+          after(1, "principal", "xi", 8), call(2, "table", "liu_he"), write("prompts", 3)],
     "c": [write("transcript.json", 5), call(1, "caucus", "liao_min"), after(1, "principal", "xi", 15),
           call(2, "caucus", "lighthizer"), after(2, "caucus", "kudlow", 5), write("transcript.json", 4)],
     "d": [call(1, "table", "lighthizer"), after(1, "principal", "xi", 250), call(2, "caucus", "kudlow"),
@@ -215,7 +218,7 @@ def _run_chain(name: str, base: Path, hook_dir: Path) -> ChainResult:
                 result.partials.append(_on_disk(root))
                 run_id = only_run(root)
                 result.temps.append(
-                    [p.name for p in (root / run_id).iterdir() if p.name.endswith(".tmp")]
+                    [p.name for p in (root / run_id).rglob("*.tmp")]
                 )
                 args = ["resume", run_id]
             fake.responder = holding_reply
@@ -253,7 +256,7 @@ def chains(tmp_path_factory: pytest.TempPathFactory, hook_dir: Path) -> dict[str
 def test_at_least_20_kills_over_every_phase_and_both_files() -> None:
     assert len(KILLS) >= 20
     assert {k.phase for _, _, k in KILLS if k.kind == "call"} == {"caucus", "table", "principal"}
-    assert {k.file for _, _, k in KILLS if k.kind == "write"} == {"transcript.json", "prompts.json"}
+    assert {k.file for _, _, k in KILLS if k.kind == "write"} == {"transcript.json", "prompts"}
     assert any(
         k.phase == "principal" and k.speaker == "xi" for _, _, k in KILLS if k.kind == "after"
     )

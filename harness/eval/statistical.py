@@ -16,19 +16,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
 
 from harness.eval import text as tx
 from harness.eval.gold import TRAINING_SPLITS, GoldTurn, file_digest, gold_path, read_gold
 from harness.eval.rules import EntryReading, TurnReading, read_turn
 from harness.eval.ruleset import Ruleset
 from harness.pack.models import PersonaPack
+
+if TYPE_CHECKING:  # scikit-learn and scipy load only when a model is trained (CLI start-up)
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.multiclass import OneVsRestClassifier
 
 Label = Literal["violated", "upheld", "none"]
 LABELS: tuple[Label, ...] = ("none", "upheld", "violated")
@@ -80,6 +81,8 @@ class StatModel:
     n_train: int
 
     def _matrix(self, items: Sequence[Instance]) -> sparse.csr_matrix:
+        from scipy import sparse
+
         chars = self.chars.transform([i.focus for i in items]) * CHAR_WEIGHT
         return sparse.hstack([self.words.transform(items), chars]).tocsr()
 
@@ -92,6 +95,11 @@ class StatModel:
 
 
 def fit(instances: Sequence[Instance], labels: Sequence[Label], digest: str = "") -> StatModel:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
     words = TfidfVectorizer(analyzer=_doc_tokens, sublinear_tf=True, min_df=1)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
     xw = words.fit_transform(instances)

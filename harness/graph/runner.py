@@ -2,11 +2,12 @@
 
 A run lives in `transcripts/<run-id>/`: `request.json` (what was asked, so a resume needs
 nothing but the id), `checkpoints.sqlite` (LangGraph's checkpoint after every node),
-`transcript.json` (rewritten atomically as the run goes) and `prompts.json`.
+`transcript.json` (rewritten atomically as the run goes) and `prompts/<hash>.json`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -31,7 +32,7 @@ from harness.pack.load import load_pack
 from harness.pack.models import Persona, PersonaPack, Scenario, ScriptedEvent
 from harness.transcript import model as transcript_model
 from harness.transcript.model import RoleModel, RunMeta, Transcript, Turn
-from harness.transcript.store import PROMPTS_FILE, TRANSCRIPT_FILE, RunStore
+from harness.transcript.store import PROMPTS_DIR, TRANSCRIPT_FILE, RunStore
 
 REQUEST_FILE = "request.json"
 CHECKPOINT_FILE = "checkpoints.sqlite"
@@ -234,8 +235,9 @@ class _Session:
 
     def save(self, state: NegotiationState, status: str = "running", error: str | None = None) -> Transcript:
         if self.pending_prompts:
-            self.store.save_prompts(self.run_id, dict(self.pending_prompts))
+            pending = dict(self.pending_prompts)
             self.pending_prompts.clear()
+            self.store.save_prompts(self.run_id, pending)
         transcript = self.transcript(state, status, error)
         self.store.save_transcript(transcript)
         return transcript
@@ -277,7 +279,8 @@ class _Session:
                         last_round = state.round
                         self.emit("round", round=state.round)
                     if self.observe(state) or state.outcome is not None:
-                        self.save(state)
+                        # Off the event loop: other runs of a suite keep their calls in flight.
+                        await asyncio.to_thread(self.save, state)
             except ImpasseError as error:
                 self.save(state, "error", error.one_line())
                 raise EndpointError(
@@ -343,7 +346,9 @@ async def resume_run(
     run_id = store.resolve(run_ref)
     request = read_request(store, run_id)
     # A kill -9 mid-write leaves a temp file beside the intact old one: sweep it.
-    remove_stale_temps(store.run_dir(run_id), (TRANSCRIPT_FILE, PROMPTS_FILE, REQUEST_FILE))
+    run_dir = store.run_dir(run_id)
+    remove_stale_temps(run_dir, (TRANSCRIPT_FILE, REQUEST_FILE))
+    remove_stale_temps(run_dir / PROMPTS_DIR, ("*",))
     meta = None
     try:
         meta = store.load_transcript(run_id).meta

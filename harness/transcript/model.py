@@ -69,7 +69,7 @@ class Turn(Doc):
     retries: int = Field(default=0, description="Retries the call needed.")
     model: str | None = Field(default=None, description="Model that produced it; None for events.")
     prompt_hash: str | None = Field(
-        default=None, description="SHA-256 of the prompt sent; the text is in prompts.json."
+        default=None, description="SHA-256 of the prompt sent; the text is in prompts/<hash>.json."
     )
     directive_to: Literal["us", "cn"] | None = Field(
         default=None, description="For a principal's private directive, the side it goes to."

@@ -1,7 +1,7 @@
 """The transcripts folder: one folder per run, holding its transcript, prompts and evaluation.
 
     transcripts/<run-id>/transcript.json   the Transcript (harness.transcript.model)
-    transcripts/<run-id>/prompts.json      prompt hash -> the exact messages sent, stored once
+    transcripts/<run-id>/prompts/<hash>.json   the exact messages sent, stored once by hash
     transcripts/<run-id>/evaluation.json   the Evaluation (harness.eval.model), when evaluated
     transcripts/<run-id>/transcript.{md,html,jsonl}   exports
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,11 +27,17 @@ from harness.transcript.model import SCHEMA_VERSION, Transcript
 from harness.transcript.runs import check_run_id, format_run_id, resolve_run_ref, run_folders
 
 TRANSCRIPT_FILE = "transcript.json"
-PROMPTS_FILE = "prompts.json"
+PROMPTS_DIR = "prompts"
 EVALUATION_FILE = "evaluation.json"
 
 M = TypeVar("M", bound=BaseModel)
-_PROMPTS = TypeAdapter(dict[str, list[ChatMessage]])
+_MESSAGES = TypeAdapter(list[ChatMessage])
+
+
+def _check_digest(digest: str) -> str:
+    if not re.fullmatch(r"[0-9a-zA-Z_-]{1,128}", digest):
+        raise TranscriptError(f"not a prompt hash: {digest!r}", field="prompt_hash")
+    return digest
 
 
 class RunSummary(BaseModel):
@@ -152,33 +159,38 @@ class RunStore:
     # --- prompts -------------------------------------------------------------------------
 
     def save_prompts(self, run_id: str, prompts: dict[str, list[ChatMessage]]) -> Path:
-        """Merge `prompts` (hash -> messages) into `<run-id>/prompts.json`; each hash once."""
-        path = self.run_dir(run_id) / PROMPTS_FILE
-        merged = self.load_prompts(run_id) if path.exists() else {}
-        added = {h: m for h, m in prompts.items() if h not in merged}
-        if added or not path.exists():
-            merged.update(added)
-            data = _PROMPTS.dump_python(merged, mode="json")
-            atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-        return path
+        """Store each prompt once, as `<run-id>/prompts/<hash>.json`; returns the folder.
+
+        One small file per prompt keeps a turn's write O(1): a long run never rewrites the
+        prompts of its earlier rounds.
+        """
+        folder = self.run_dir(run_id) / PROMPTS_DIR
+        folder.mkdir(exist_ok=True)
+        for digest, messages in prompts.items():
+            path = folder / f"{_check_digest(digest)}.json"
+            if not path.exists():
+                data = _MESSAGES.dump_python(messages, mode="json")
+                atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        return folder
 
     def load_prompts(self, run_id: str) -> dict[str, list[ChatMessage]]:
         """Prompt hash -> messages; empty when the run stored none."""
-        path = self.root / self.resolve(run_id) / PROMPTS_FILE
-        if not path.exists():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise TranscriptError(
-                f"invalid JSON: {error.msg}", location=f"{path}:{error.lineno}:{error.colno}"
-            ) from None
-        try:
-            return _PROMPTS.validate_python(data)
-        except ValidationError as error:
-            raise TranscriptError(
-                f"invalid prompts: {_format_validation(error)}", location=path
-            ) from None
+        folder = self.root / self.resolve(run_id) / PROMPTS_DIR
+        prompts: dict[str, list[ChatMessage]] = {}
+        for path in sorted(folder.glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as error:
+                raise TranscriptError(
+                    f"invalid JSON: {error.msg}", location=f"{path}:{error.lineno}:{error.colno}"
+                ) from None
+            try:
+                prompts[path.stem] = _MESSAGES.validate_python(data)
+            except ValidationError as error:
+                raise TranscriptError(
+                    f"invalid prompt: {_format_validation(error)}", location=path
+                ) from None
+        return prompts
 
     # --- evaluation ----------------------------------------------------------------------
 
