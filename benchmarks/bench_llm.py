@@ -131,7 +131,13 @@ def main() -> None:
     args = parser.parse_args()
     overhead(args.calls)
     if not args.skip_local:
-        print("embedded model (xllamacpp + SmolLM2-135M-Instruct Q4_1, 2 threads, 4 slots x 4096)")
+        from harness.llm.config import resolve_settings
+
+        local = resolve_settings().local
+        print(
+            "embedded model (xllamacpp + SmolLM2-135M-Instruct Q4_1, "
+            f"{local.threads} threads, {local.n_parallel} slots x {local.ctx_per_slot})"
+        )
         asyncio.run(local_tokens())
 
 

@@ -44,7 +44,7 @@ class RunDisplay:
             turn = event.turn
             private = turn.audience != "public"
             if private and not self.show_private:
-                where = "caucus" if turn.phase == "caucus" else "directive"
+                where = {"caucus": "caucus", "principal": "directive"}.get(turn.phase, turn.phase)
                 self.console.print(
                     f"[dim]r{turn.round} {where}: {escape(turn.speaker)} "
                     f"(private to {turn.audience})[/dim]"

@@ -51,7 +51,7 @@ def at_round_close(round_no: int, max_rounds: int, turns: list[Turn]) -> Outcome
         return None
     return Outcome(
         result="no_deal",
-        reason=f"no agreement on every clause after {max_rounds} rounds",
+        reason=f"no agreement on every clause after {max_rounds} round{'s' if max_rounds > 1 else ''}",
         talks_continue=talks_continue(turns),
         ended_round=round_no,
     )
