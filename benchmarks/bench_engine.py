@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.graph.runner import RunRequest, run_scenario  # noqa: E402
-from harness.llm.config import CLIOverrides, resolve_settings  # noqa: E402
-from harness.llm.router import open_router  # noqa: E402
-from harness.transcript.model import Transcript  # noqa: E402
-from harness.transcript.store import RunStore  # noqa: E402
-from tests.cli_process import scripted_fake  # noqa: E402
+from harness.graph.runner import RunRequest, run_scenario
+from harness.llm.config import CLIOverrides, resolve_settings
+from harness.llm.router import open_router
+from harness.transcript.model import Transcript
+from harness.transcript.store import RunStore
+from tests.cli_process import scripted_fake
 
 SCENARIO = "washington-2019-05"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,7 +30,7 @@ class RunDisplay:
         )
         self.task = self.progress.add_task("rounds", total=None)
 
-    def __enter__(self) -> RunDisplay:
+    def __enter__(self) -> Self:
         self.progress.start()
         return self
 

@@ -18,7 +18,7 @@ import aiosqlite
 import yaml
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness import __version__
 from harness.errors import EndpointError, ImpasseError, PackError, TranscriptError
@@ -83,9 +83,11 @@ class RunRequest(BaseModel):
         description="Model flags the run was started with (never a key); resume reuses them.",
     )
 
-    def model_post_init(self, __context: Any) -> None:
-        if self.llm.api_key is not None:  # a key must never reach request.json
-            object.__setattr__(self, "llm", self.llm.model_copy(update={"api_key": None}))
+    @field_validator("llm")
+    @classmethod
+    def _no_key(cls, llm: CLIOverrides) -> CLIOverrides:
+        """A key must never reach request.json."""
+        return llm.model_copy(update={"api_key": None}) if llm.api_key is not None else llm
 
 
 class RunEvent(BaseModel):

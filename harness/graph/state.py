@@ -8,13 +8,22 @@ scenario or the run request lives in `RunContext`, which is rebuilt on resume.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Callable
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.pack.models import Persona, PersonaPack, Scenario, ScriptedEvent
-from harness.transcript.model import Audience, Backtrack, Clause, ClauseSnapshot, Outcome, Phase, Turn
+from harness.transcript.model import (
+    Audience,
+    Backtrack,
+    Clause,
+    ClauseSnapshot,
+    Outcome,
+    Phase,
+    Turn,
+)
 
 if TYPE_CHECKING:
     from harness.graph.runner import SpeakerModels
