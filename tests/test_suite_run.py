@@ -251,7 +251,7 @@ def test_shipped_suites_validate() -> None:
     from harness.eval.suite import load_suite
 
     smoke = load_suite(Path("evals/suites/smoke.yaml"))
-    assert [s.id for s in smoke.specs] == ["washington-2019-05:embedded:baseline:s1:r1"]
+    assert [s.id for s in smoke.specs] == ["washington-2019-05:embedded:baseline:s1:r2"]
     assert smoke.suite.matrix.models["embedded"].base_url is None  # the embedded model
     study = load_suite(Path("evals/suites/washington.yaml"))
     assert len(study.specs) == 2 * 3 * 5 and {s.rounds for s in study.specs} == {4}
