@@ -227,3 +227,17 @@ def test_resuming_a_finished_run_changes_nothing(store):
     again = asyncio.run(resume_run(done.meta.run_id, models, store=store))
     assert not models.cues
     assert [t.id for t in again.turns] == [t.id for t in done.turns]
+
+
+def test_a_break_ends_the_table_session_once_every_side_has_spoken(store):
+    def moves(cue: Cue):
+        if cue.persona == "lighthizer" and cue.round == 1:
+            return {"action": "request_break"}
+        return None
+
+    transcript = run(RunRequest(scenario="washington-2019-05", rounds=2), PuppetModels(scripted(moves)), store)
+    table_r1 = [t.speaker for t in transcript.turns if t.round == 1 and t.phase == "table"]
+    assert table_r1 == ["lighthizer", "liu_he"]  # China still answers; Mnuchin's turn is cut
+    table_r2 = [t.speaker for t in transcript.turns if t.round == 2 and t.phase == "table"]
+    assert table_r2 == ["lighthizer", "liu_he", "mnuchin"]  # the next round starts afresh
+    assert any(t.phase == "principal" for t in transcript.turns if t.round == 1)

@@ -99,8 +99,12 @@ async def take_table_turn(state: NegotiationState, runtime: Runtime[RunContext])
     sides = sides_present(ctx.scenario, ctx.pack)
     clauses, backtracks = clause_tracker.apply_turn(state.clauses, turn, sides)
     cursor = state.cursor + 1
-    if turn.move is not None and turn.move.action == "request_break":
-        # A break ends this table session: skip to the first step after it.
+    break_requested = state.break_requested or (
+        turn.move is not None and turn.move.action == "request_break"
+    )
+    spoken = {t.side for t in state.turns if t.round == state.round and t.phase == "table"}
+    if break_requested and set(sides) <= spoken | {turn.side}:
+        # A break ends this table session, but only once every side has had the floor.
         while cursor < len(state.schedule) and state.schedule[cursor].phase == "table":
             cursor += 1
     update: Update = {
@@ -108,6 +112,7 @@ async def take_table_turn(state: NegotiationState, runtime: Runtime[RunContext])
         "cursor": cursor,
         "clauses": clauses,
         "backtracking": backtracks,
+        "break_requested": break_requested,
     }
     outcome = ending.after_turn(turn, clauses, [*state.turns, turn])
     if outcome is not None:
