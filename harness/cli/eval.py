@@ -115,6 +115,9 @@ def _judge_eval(target: Any, pack: Any, judge_model: str, k: int, *, plain: bool
     from harness.llm.router import open_router
 
     settings = resolve_settings(CLIOverrides(judge_model=judge_model))
+    if settings.model is None and settings.base_url is not None:
+        # Only the judge calls a model here: let it stand as the default role on that endpoint.
+        settings = resolve_settings(CLIOverrides(judge_model=judge_model, model=judge_model))
 
     async def main() -> Evaluation:
         async with open_router(settings) as router:
