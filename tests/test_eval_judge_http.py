@@ -27,8 +27,8 @@ TURNS = [
 
 def judge_reply(body: dict[str, Any]) -> dict[str, Any]:
     prompt = body["messages"][-1]["content"]
-    entry = re.search(r"^id: (\S+)$", prompt, re.M).group(1)  # type: ignore[union-attr]
-    turn = re.search(r'<turn speaker="[^"]+" side="[^"]+">\n(.*)\n</turn>', prompt, re.S).group(1)  # type: ignore[union-attr]
+    entry = re.search(r"^id: (\S+)$", prompt, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    turn = re.search(r'<turn speaker="[^"]+" side="[^"]+">\n(.*)\n</turn>', prompt, re.DOTALL).group(1)  # type: ignore[union-attr]
     if entry != LAW_LINE:
         return {"verdict": "not_addressed", "quote": "", "reason": "other position"}
     if "statutes" in turn:
@@ -62,7 +62,7 @@ def test_judge_verdicts_come_through_the_llm_layer(tmp_path, monkeypatch, capsys
     per_pair: dict[tuple[str, str], int] = {}
     for request in judged:
         prompt = request.body["messages"][-1]["content"]
-        key = (re.search(r"^id: (\S+)$", prompt, re.M).group(1), prompt.split("<turn ")[1])  # type: ignore[union-attr]
+        key = (re.search(r"^id: (\S+)$", prompt, re.MULTILINE).group(1), prompt.split("<turn ")[1])  # type: ignore[union-attr]
         per_pair[key] = per_pair.get(key, 0) + 1
     assert set(per_pair.values()) == {3}  # k = 3 samples for every (turn, entry) judged
 
