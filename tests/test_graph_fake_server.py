@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from harness.graph.runner import RunRequest, run_scenario
 from harness.llm.config import CLIOverrides, resolve_settings
 from harness.llm.router import open_router
 from harness.pack.load import load_pack
 from harness.transcript.store import RunStore
+from tests.cli_process import cue_of, holding_reply
 from tests.fake_openai import FakeOpenAI
 
 
@@ -44,3 +47,47 @@ def test_a_cached_rerun_makes_no_model_call_and_is_identical(fake_openai: FakeOp
     assert [t.id for t in second.turns] == [t.id for t in first.turns]
     assert [t.move for t in second.turns] == [t.move for t in first.turns]
     assert second.outcome == first.outcome
+
+
+def ending_responder(agenda: list[str], ending: str):
+    """Scripted replies over HTTP that drive a run to `ending`."""
+
+    def reply(body):
+        cue = cue_of(body)
+        answer = holding_reply(body)
+        if cue.phase != "table":
+            return answer
+        side = load_pack("us-china-2019").personas[cue.speaker].side
+        if ending == "breakdown" and cue.speaker == "liu_he" and cue.round == 2:
+            answer.update(action="walk_out", utterance="We are leaving.")
+        if ending == "deal":
+            stance = "proposes" if side == "us" else "accepts"
+            answer["stances"] = [
+                {"issue": i, "stance": stance, "proposal": f"text on {i}" if side == "us" else None}
+                for i in agenda
+            ]
+        return answer
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("ending", "round_ended", "talks_continue"),
+    [("deal", 1, True), ("breakdown", 2, False), ("no_deal", 3, True)],
+)
+def test_each_ending_through_the_llm_layer(tmp_path: Path, ending, round_ended, talks_continue):
+    agenda = load_pack("us-china-2019").scenarios["washington-2019-05"].agenda
+    with FakeOpenAI(responder=ending_responder(agenda, ending)) as fake:
+        settings = resolve_settings(CLIOverrides(base_url=fake.base_url, model="fake-model"))
+
+        async def go():
+            async with open_router(settings) as router:
+                request = RunRequest(scenario="washington-2019-05", rounds=3, seed=1)
+                return await run_scenario(request, router, store=RunStore(tmp_path))
+
+        transcript = asyncio.run(go())
+    assert transcript.outcome.result == ending
+    assert transcript.outcome.ended_round == round_ended
+    assert transcript.outcome.talks_continue is talks_continue
+    if ending == "deal":
+        assert all(c.status == "agreed" for c in transcript.clauses[-1].clauses)
