@@ -241,3 +241,17 @@ def test_a_break_ends_the_table_session_once_every_side_has_spoken(store):
     table_r2 = [t.speaker for t in transcript.turns if t.round == 2 and t.phase == "table"]
     assert table_r2 == ["lighthizer", "liu_he", "mnuchin"]  # the next round starts afresh
     assert any(t.phase == "principal" for t in transcript.turns if t.round == 1)
+
+
+def test_each_closed_round_gets_a_public_one_line_summary(store):
+    def moves(cue: Cue):
+        if cue.persona == "lighthizer" and cue.round == 1:
+            return {"stances": [{"issue": "enforcement", "stance": "proposes", "proposal": "US judges"}]}
+        return None
+
+    transcript = run(RunRequest(scenario="washington-2019-05", rounds=2), PuppetModels(scripted(moves)), store)
+    assert sorted(transcript.summaries) == [1, 2]
+    first = transcript.summaries[1]
+    assert first.startswith("Round 1: ") and "bracketed: enforcement" in first
+    private = [t.utterance for t in transcript.turns if t.audience != "public"]
+    assert not any(text in first for text in private)

@@ -88,3 +88,20 @@ def summarize(
     for event in events:
         lines.append(f"Event in round {event.round}: {' '.join(event.utterance.split())}")
     return "\n".join(lines)
+
+
+def round_summary(round_no: int, turns: list[Turn], clauses: dict[str, Clause]) -> str:
+    """One public line on a round: clause statuses, actions and events (no private content)."""
+    public = [t for t in turns if t.round == round_no and t.audience == "public"]
+    statuses: dict[str, list[str]] = {}
+    for clause in clauses.values():
+        statuses.setdefault(clause.status, []).append(clause.issue)
+    parts = [f"{status}: {', '.join(issues)}" for status, issues in sorted(statuses.items())]
+    actions = [f"{t.speaker} {t.move.action}" for t in public if t.move and t.move.action]
+    events = [t for t in public if t.phase == "event"]
+    text = f"Round {round_no}: " + "; ".join(parts)
+    if actions:
+        text += f". Actions: {', '.join(actions)}"
+    if events:
+        text += f". {len(events)} public event{'s' if len(events) > 1 else ''}"
+    return text + "."

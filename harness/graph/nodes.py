@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 
 from harness.graph import clauses as clause_tracker
 from harness.graph import ending
+from harness.graph.history import round_summary
 from harness.graph.prompting import messages_for, persona_of, prompt_hash
 from harness.graph.replies import reply_models, to_move
 from harness.graph.state import NegotiationState, RunContext, Slot
@@ -146,7 +147,11 @@ async def close_round(state: NegotiationState, runtime: Runtime[RunContext]) -> 
     update: Update = {
         "clause_history": [
             ClauseSnapshot(round=state.round, clauses=list(state.clauses.values()))
-        ]
+        ],
+        "summaries": {
+            **state.summaries,
+            state.round: round_summary(state.round, state.turns, state.clauses),
+        },
     }
     if state.outcome is None:
         outcome = ending.at_round_close(state.round, ctx.max_rounds, state.turns)

@@ -172,7 +172,6 @@ class _Session:
         models: SpeakerModels,
         meta: RunMeta | None,
         on_event: OnEvent | None,
-        persona_overrides: dict[str, Persona] | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -206,7 +205,6 @@ class _Session:
             impasse_version=__version__,
             started_at=dt.datetime.now(dt.UTC),
         )
-        self.persona_overrides = persona_overrides or {}
         self.seen_turns = 0
 
     def emit(self, kind: str, **fields: Any) -> None:
@@ -337,7 +335,7 @@ async def run_scenario(
     _check_variants(pack, variants)
     run_id = run_id or store.new_run_id(request.scenario)
     _write_request(store, run_id, request)
-    session = _Session(store, run_id, request, models, None, on_event, variants)
+    session = _Session(store, run_id, request, models, None, on_event)
     return await session.drive(NegotiationState(persona_overrides=variants))
 
 
@@ -419,7 +417,7 @@ async def fork_run(
     )
     run_id = store.new_run_id(request.scenario)
     _write_request(store, run_id, request)
-    session = _Session(store, run_id, request, models, None, on_event, variants)
+    session = _Session(store, run_id, request, models, None, on_event)
     session.meta = session.meta.model_copy(
         update={"parent_run": parent_id, "fork_round": at_round, "fork_note": event_text}
     )

@@ -54,7 +54,9 @@ class NegotiationState(BaseModel):
     clauses: dict[str, Clause] = Field(default_factory=dict)
     clause_history: Annotated[list[ClauseSnapshot], operator.add] = Field(default_factory=list)
     backtracking: Annotated[list[Backtrack], operator.add] = Field(default_factory=list)
-    summaries: dict[int, str] = Field(default_factory=dict)
+    summaries: dict[int, str] = Field(
+        default_factory=dict, description="Round -> one public line on it, set when it closes."
+    )
     extra_events: list[ScriptedEvent] = Field(
         default_factory=list, description="Events added by a fork (--event)."
     )

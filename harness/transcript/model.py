@@ -163,5 +163,6 @@ class Transcript(Doc):
     )
     outcome: Outcome | None = Field(default=None, description="How the run ended; None if running.")
     summaries: dict[int, str] = Field(
-        default_factory=dict, description="Round -> the summary used in prompts after it aged out."
+        default_factory=dict,
+        description="Round -> one public line on it: clause statuses, actions, events.",
     )
