@@ -40,9 +40,7 @@ async def open_round(state: NegotiationState, runtime: Runtime[RunContext]) -> U
     return update
 
 
-async def _speak(
-    state: NegotiationState, ctx: RunContext
-) -> tuple[Turn, Slot]:
+async def _speak(state: NegotiationState, ctx: RunContext) -> Turn:
     """One structured model call for the slot at the cursor, as a transcript turn."""
     slot = state.schedule[state.cursor]
     persona = persona_of(ctx, state, slot.speaker)
@@ -85,18 +83,18 @@ async def _speak(
         prompt_hash=digest,
         directive_to=directive_to,
     )
-    return turn, slot
+    return turn
 
 
 async def hold_caucus_turn(state: NegotiationState, runtime: Runtime[RunContext]) -> Update:
     # Caucus moves are private: they change no clause and end nothing at the table.
-    turn, _ = await _speak(state, runtime.context)
+    turn = await _speak(state, runtime.context)
     return {"turns": [turn], "cursor": state.cursor + 1}
 
 
 async def take_table_turn(state: NegotiationState, runtime: Runtime[RunContext]) -> Update:
     ctx = runtime.context
-    turn, _ = await _speak(state, ctx)
+    turn = await _speak(state, ctx)
     sides = sides_present(ctx.scenario, ctx.pack)
     clauses, backtracks = clause_tracker.apply_turn(state.clauses, turn, sides)
     cursor = state.cursor + 1
@@ -122,7 +120,7 @@ async def take_table_turn(state: NegotiationState, runtime: Runtime[RunContext])
 
 
 async def principal_intervenes(state: NegotiationState, runtime: Runtime[RunContext]) -> Update:
-    turn, _ = await _speak(state, runtime.context)
+    turn = await _speak(state, runtime.context)
     return {"turns": [turn], "cursor": state.cursor + 1}
 
 
