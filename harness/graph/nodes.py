@@ -45,7 +45,7 @@ async def _speak(state: NegotiationState, ctx: RunContext) -> Turn:
     slot = state.schedule[state.cursor]
     persona = persona_of(ctx, state, slot.speaker)
     single_side = len(sides_present(ctx.scenario, ctx.pack)) == 1
-    messages, _ = messages_for(ctx, state, persona, slot, single_side)
+    messages = messages_for(ctx, state, persona, slot, single_side)
     digest = prompt_hash(messages)
     if ctx.record_prompt is not None:
         ctx.record_prompt(digest, messages)

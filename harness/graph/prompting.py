@@ -80,8 +80,8 @@ def phase_instruction(ctx: RunContext, persona: Persona, slot: Slot, single_side
 
 def turn_prompt(
     ctx: RunContext, state: NegotiationState, persona: Persona, slot: Slot, single_side: bool
-) -> tuple[str, str | None]:
-    """(user message, summary used or None) for a speaker's turn."""
+) -> str:
+    """The user message of a speaker's turn: bounded history, clauses, and what to do now."""
     visible = visible_to(persona.side, state.turns)
     older, recent = split_window(visible, state.round, ctx.summary_window)
     summary = None
@@ -90,7 +90,7 @@ def turn_prompt(
         snapshot = next((s for s in state.clause_history if s.round == last_old), None)
         clauses_then = {c.issue: c for c in snapshot.clauses} if snapshot else state.clauses
         summary = summarize(older, clauses_then, state.backtracking)
-    text = render(
+    return render(
         "turn_user",
         summary=summary or "(no earlier rounds)",
         recent=render_turns(recent, ctx.pack),
@@ -99,17 +99,15 @@ def turn_prompt(
         max_rounds=str(ctx.max_rounds),
         phase_instruction=phase_instruction(ctx, persona, slot, single_side),
     )
-    return text, summary
 
 
 def messages_for(
     ctx: RunContext, state: NegotiationState, persona: Persona, slot: Slot, single_side: bool
-) -> tuple[list[ChatMessage], str | None]:
-    user, summary = turn_prompt(ctx, state, persona, slot, single_side)
+) -> list[ChatMessage]:
     return [
         ChatMessage(role="system", content=system_prompt(ctx, persona)),
-        ChatMessage(role="user", content=user),
-    ], summary
+        ChatMessage(role="user", content=turn_prompt(ctx, state, persona, slot, single_side)),
+    ]
 
 
 def prompt_hash(messages: list[ChatMessage]) -> str:
