@@ -21,7 +21,7 @@ from harness.eval.report import (
     ThresholdResult,
 )
 from harness.eval.report_html import render_html
-from tests.test_html_viewer import ARTIFACTS, CHROMIUM_ARGS, _chromium
+from tests.browser import watched_page
 
 pytestmark = pytest.mark.browser
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -106,39 +106,21 @@ def sample_report() -> SuiteReport:
 
 
 def test_report_html_in_headless_chromium(tmp_path: Path) -> None:
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
     page_file = tmp_path / "report.html"
     page_file.write_text(render_html(sample_report()), encoding="utf-8")
-    problems: list[str] = []
-    dialogs: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.on(
-                "request",
-                lambda r: None if r.url.startswith(("file:", "data:")) else problems.append(r.url),
-            )
-            page.goto(page_file.as_uri())
-            page.wait_for_load_state("load")
-            assert page.locator("#chart-fidelity svg.chart g.bar").count() == 3  # 2 personas + run
-            assert page.locator("#chart-fidelity svg.chart g.ci").count() == 3
-            assert page.locator("#chart-violations svg.chart g.bar").count() == 2
-            assert page.locator("#chart-violations svg.chart line.limit").count() == 1
-            outcomes = page.locator("#chart-outcomes svg.chart g.bar")
-            assert outcomes.count() == 3
-            marked = page.locator("#chart-outcomes rect.documented")
-            assert marked.count() == 1 and "no_deal" in (
-                marked.locator("title").text_content() or ""
-            )
-            assert XSS in page.locator("body").inner_text()  # shown as text, never run
-            assert page.locator("img").count() == 0
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "suite-report.png"), full_page=True)
-        finally:
-            browser.close()
+    with watched_page(page_file, width=1200) as watched:
+        page, problems, dialogs = watched.page, watched.problems, watched.dialogs
+        assert page.locator("#chart-fidelity svg.chart g.bar").count() == 3  # 2 personas + run
+        assert page.locator("#chart-fidelity svg.chart g.ci").count() == 3
+        assert page.locator("#chart-violations svg.chart g.bar").count() == 2
+        assert page.locator("#chart-violations svg.chart line.limit").count() == 1
+        outcomes = page.locator("#chart-outcomes svg.chart g.bar")
+        assert outcomes.count() == 3
+        marked = page.locator("#chart-outcomes rect.documented")
+        assert marked.count() == 1 and "no_deal" in (
+            marked.locator("title").text_content() or ""
+        )
+        assert XSS in page.locator("body").inner_text()  # shown as text, never run
+        assert page.locator("img").count() == 0
+        watched.screenshot("suite-report.png")
     assert problems == [] and dialogs == []
