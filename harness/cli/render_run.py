@@ -47,9 +47,9 @@ class RunDisplay:
             private = turn.audience != "public"
             if private and not self.show_private:
                 where = {"caucus": "caucus", "principal": "directive"}.get(turn.phase, turn.phase)
+                who = "" if turn.phase == "event" else f": {escape(turn.speaker)}"
                 self.console.print(
-                    f"[dim]r{turn.round} {where}: {escape(turn.speaker)} "
-                    f"(private to {turn.audience})[/dim]"
+                    f"[dim]r{turn.round} {where}{who} (private to {turn.audience})[/dim]"
                 )
                 return
             text = " ".join(turn.utterance.split())

@@ -61,7 +61,6 @@ def system_prompt(ctx: RunContext, persona: Persona) -> str:
         public_context=scenario.public_context.strip(),
         private_brief=scenario.private_briefs.get(persona.side, "(none)").strip(),
         agenda=", ".join(scenario.agenda),
-        first_issue=scenario.agenda[0],
     )
     if persona.role == "principal":
         text += "\n" + render("principal_system_extra")
