@@ -94,17 +94,29 @@ def test_walk_out_ends_in_breakdown(store):
     assert transcript.turns[-1].speaker == "liu_he"
 
 
+def deal_stances(agenda: list[str], speaker: str, round_no: int) -> list[dict] | None:
+    """A deal in two rounds, at most three issues a turn: the U.S. proposes, China accepts."""
+    first, rest = agenda[:3], agenda[3:]
+    if round_no == 1 and speaker == "lighthizer":
+        return [{"issue": i, "stance": "proposes", "proposal": f"text on {i}"} for i in first]
+    if round_no == 1 and speaker == "mnuchin":
+        return [{"issue": i, "stance": "proposes", "proposal": f"text on {i}"} for i in rest]
+    if speaker == "liu_he":
+        return [{"issue": i, "stance": "accepts"} for i in (first if round_no == 1 else rest)]
+    return None
+
+
 def test_every_clause_agreed_ends_in_a_deal(pack, store):
     agenda = pack.scenarios["washington-2019-05"].agenda
 
     def moves(cue: Cue):
-        if cue.side == "us":
-            return {"stances": [{"issue": i, "stance": "proposes", "proposal": f"text on {i}"} for i in agenda]}
-        return {"stances": [{"issue": i, "stance": "accepts"} for i in agenda]}
+        stances = deal_stances(agenda, cue.persona, cue.round)
+        return {"stances": stances} if stances else None
 
     transcript = run(RunRequest(scenario="washington-2019-05"), PuppetModels(scripted(moves)), store)
     assert transcript.outcome.result == "deal"
-    assert transcript.outcome.ended_round == 1
+    assert transcript.outcome.ended_round == 2
+    assert transcript.turns[-1].speaker == "liu_he"
     assert all(c.status == "agreed" for c in transcript.clauses[-1].clauses)
 
 

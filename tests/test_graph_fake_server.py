@@ -14,6 +14,7 @@ from harness.pack.load import load_pack
 from harness.transcript.store import RunStore
 from tests.cli_process import cue_of, holding_reply
 from tests.fake_openai import FakeOpenAI
+from tests.test_graph_engine import deal_stances
 
 
 def simulate(fake: FakeOpenAI, root: Path, scenario: str, *, cache: bool = False, seed: int = 3):
@@ -57,15 +58,10 @@ def ending_responder(agenda: list[str], ending: str):
         answer = holding_reply(body)
         if cue.phase != "table":
             return answer
-        side = load_pack("us-china-2019").personas[cue.speaker].side
         if ending == "breakdown" and cue.speaker == "liu_he" and cue.round == 2:
             answer.update(action="walk_out", utterance="We are leaving.")
         if ending == "deal":
-            stance = "proposes" if side == "us" else "accepts"
-            answer["stances"] = [
-                {"issue": i, "stance": stance, "proposal": f"text on {i}" if side == "us" else None}
-                for i in agenda
-            ]
+            answer["stances"] = deal_stances(agenda, cue.speaker, cue.round) or []
         return answer
 
     return reply
@@ -73,7 +69,7 @@ def ending_responder(agenda: list[str], ending: str):
 
 @pytest.mark.parametrize(
     ("ending", "round_ended", "talks_continue"),
-    [("deal", 1, True), ("breakdown", 2, False), ("no_deal", 3, True)],
+    [("deal", 2, True), ("breakdown", 2, False), ("no_deal", 3, True)],
 )
 def test_each_ending_through_the_llm_layer(tmp_path: Path, ending, round_ended, talks_continue):
     agenda = load_pack("us-china-2019").scenarios["washington-2019-05"].agenda

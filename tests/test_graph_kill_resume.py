@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from harness.transcript.store import RunStore
+from tests.cli_process import scripted_fake
 from tests.fake_openai import FakeOpenAI
 
 ARGS = ["--scenario", "washington-2019-05", "--rounds", "3", "--model", "fake-model"]
@@ -51,7 +52,7 @@ def turns_on_disk(root: Path) -> int:
 
 
 def test_sigkill_mid_round_then_resume_equals_an_uninterrupted_run(tmp_path: Path):
-    with FakeOpenAI(latency_s=0.05) as fake:
+    with scripted_fake(latency_s=0.05) as fake:
         clean_root = tmp_path / "clean" / "transcripts"
         done = impasse(["run", *ARGS], env_for(fake, clean_root))
         out, err = done.communicate(timeout=120)

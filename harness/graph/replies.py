@@ -14,10 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from harness.transcript.model import Action, IssueStance, Move, StanceTaken
 
 # Bounds in the reply schema: a grammar-constrained endpoint (llama.cpp) cannot run past them,
-# so a small model that starts to babble still ends its JSON before max_tokens.
-UTTERANCE_CHARS = 500
-PROPOSAL_CHARS = 200
-RATIONALE_CHARS = 240
+# so a small model that starts to babble still closes its JSON before max_tokens. Worst case,
+# at one token per character (SmolLM2 spends a token per digit): 400 + 200 + 3 x (160 + ~70)
+# + ~80 of JSON = ~1,370 tokens, inside the default max_tokens of 1,536 and, with a ~2,300-token
+# prompt, inside a 4,096-token llama.cpp slot.
+UTTERANCE_CHARS = 400
+PROPOSAL_CHARS = 160
+RATIONALE_CHARS = 200
+MAX_STANCES = 3  # issues one turn may take a stance on; a final text covers the rest
 
 
 class _Reply(BaseModel):
@@ -46,7 +50,10 @@ def reply_models(agenda: tuple[str, ...]) -> tuple[type[BaseModel], type[BaseMod
         ),
         stances=(
             list[stance],  # type: ignore[valid-type]
-            Field(max_length=len(agenda), description="Stances on the issues you address."),
+            Field(
+                max_length=min(len(agenda), MAX_STANCES),
+                description="Stances on up to three issues you address this turn.",
+            ),
         ),
         action=(Action | None, Field(default=None, description="Optional procedural action.")),
         rationale=(
@@ -65,7 +72,10 @@ def reply_models(agenda: tuple[str, ...]) -> tuple[type[BaseModel], type[BaseMod
         ),
         stances=(
             list[stance],  # type: ignore[valid-type]
-            Field(max_length=len(agenda), description="Stances on the issues you address."),
+            Field(
+                max_length=min(len(agenda), MAX_STANCES),
+                description="Stances on up to three issues you address this turn.",
+            ),
         ),
         rationale=(
             str, Field(max_length=RATIONALE_CHARS, description="Private reasoning; only your side sees it.")

@@ -74,7 +74,7 @@ class RunRequest(BaseModel):
     seed: int | None = None
     summary_window: int = Field(default=2, ge=1, description="Rounds kept verbatim in prompts.")
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=2048, ge=16)
+    max_tokens: int = Field(default=1536, ge=16)
     persona_files: dict[str, str] = Field(
         default_factory=dict, description="Persona id -> YAML file of a persona variant."
     )

@@ -78,5 +78,5 @@ class RunContext:
     seed: int | None = None
     summary_window: int = 2
     temperature: float = 0.7
-    max_tokens: int = 2048
+    max_tokens: int = 1536
     record_prompt: Callable[[str, list[ChatMessage]], None] | None = None
