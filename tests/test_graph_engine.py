@@ -267,3 +267,33 @@ def test_each_closed_round_gets_a_public_one_line_summary(store):
     assert first.startswith("Round 1: ") and "bracketed: enforcement" in first
     private = [t.utterance for t in transcript.turns if t.audience != "public"]
     assert not any(text in first for text in private)
+
+
+def test_an_invalid_reply_gets_one_fresh_sample_then_the_run_goes_on(store):
+    from harness.llm.errors import StructuredOutputError
+
+    failures = {"left": 1}
+    seeds: list[int | None] = []
+
+    class Flaky(PuppetModels):
+        def for_speaker(self, persona_id, side):
+            chat = super().for_speaker(persona_id, side)
+            if persona_id != "xi":
+                return chat
+
+            class Once:
+                async def structured(self, messages, schema, **kw):
+                    seeds.append(kw.get("seed"))
+                    if failures["left"]:
+                        failures["left"] -= 1
+                        raise StructuredOutputError(
+                            model="m", schema=schema.__name__, problem="reply cut off", raw="28.28"
+                        )
+                    return await chat.structured(messages, schema, **kw)
+
+            return Once()
+
+    transcript = run(RunRequest(scenario="washington-2019-05", rounds=1, seed=5), Flaky(), store)
+    assert transcript.status == "complete"
+    assert [t.speaker for t in transcript.turns].count("xi") == 1
+    assert seeds == [5, 5 + 7919]

@@ -6,6 +6,7 @@ killed at any point resumes at the step that was in flight, with no turn lost or
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -17,9 +18,12 @@ from harness.graph.prompting import messages_for, persona_of, prompt_hash
 from harness.graph.replies import reply_models, to_move
 from harness.graph.state import NegotiationState, RunContext, Slot
 from harness.graph.turn_order import events_due, schedule_round, sides_present
+from harness.llm.errors import StructuredOutputError
 from harness.transcript.model import ClauseSnapshot, Turn
 
 Update = dict[str, Any]
+RESAMPLE_SEED_OFFSET = 7919
+logger = logging.getLogger("harness.graph")
 
 
 def _turn_id(round_no: int, slot: Slot, cursor: int) -> str:
@@ -53,14 +57,20 @@ async def _speak(state: NegotiationState, ctx: RunContext) -> Turn:
     move_model, principal_model = reply_models(agenda)
     schema = principal_model if slot.phase == "principal" else move_model
     chat = ctx.models.for_speaker(persona.id, persona.side)
-    result = await chat.structured(
-        messages,
-        schema,
-        tag=persona.id,
-        temperature=ctx.temperature,
-        seed=ctx.seed,
-        max_tokens=ctx.max_tokens,
-    )
+    try:
+        result = await chat.structured(
+            messages, schema, tag=persona.id, temperature=ctx.temperature, seed=ctx.seed,
+            max_tokens=ctx.max_tokens,
+        )  # fmt: skip
+    except StructuredOutputError as error:
+        # A small model can babble past every bound once; draw one fresh sample (another
+        # seed, so a cached or seeded endpoint does not repeat itself). A second failure stops
+        # the run, checkpoint intact.
+        logger.warning("%s: %s; drawing one fresh sample", persona.id, error.problem)
+        result = await chat.structured(
+            messages, schema, tag=persona.id, temperature=ctx.temperature,
+            seed=(ctx.seed or 0) + RESAMPLE_SEED_OFFSET, max_tokens=ctx.max_tokens,
+        )  # fmt: skip
     move = to_move(result.value, agenda)
     audience = slot.audience
     directive_to = None
