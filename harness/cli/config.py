@@ -19,7 +19,7 @@ console = Console(highlight=False)
 
 JudgeModel = Annotated[
     str | None,
-    typer.Option("--judge-model", help="Model for the LLM judge [env: IMPASSE_JUDGE_MODEL]."),
+    typer.Option("--judge-model", help="Model for the LLM judge (env IMPASSE_JUDGE_MODEL)."),
 ]
 ApiKey = Annotated[
     str | None,
@@ -29,7 +29,7 @@ ConfigFile = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="Config file [env: IMPASSE_CONFIG] (default ./impasse.toml, then ~/.config/impasse/impasse.toml).",
+        help="Config file (env IMPASSE_CONFIG) (default ./impasse.toml, then ~/.config/impasse/impasse.toml).",
     ),
 ]
 MaxConcurrency = Annotated[
@@ -37,7 +37,7 @@ MaxConcurrency = Annotated[
     typer.Option(
         "--max-concurrency",
         min=1,
-        help="Requests in flight per endpoint [env: IMPASSE_MAX_CONCURRENCY] (default 8).",
+        help="Requests in flight per endpoint (env IMPASSE_MAX_CONCURRENCY) (default 8).",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

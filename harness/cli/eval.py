@@ -184,7 +184,7 @@ def eval_command(
         str | None,
         typer.Option(
             "--judge-model",
-            help="Add the LLM judge (layer 3) with this model [env: IMPASSE_JUDGE_MODEL].",
+            help="Add the LLM judge (layer 3) with this model (env IMPASSE_JUDGE_MODEL).",
             envvar="IMPASSE_JUDGE_MODEL",
         ),
     ] = None,
