@@ -308,16 +308,19 @@ def read_request(store: RunStore, run_id: str) -> RunRequest:
         raise TranscriptError(first["msg"], location=path, field=field) from None
 
 
-def _variants(request: RunRequest) -> dict[str, Persona]:
-    return {pid: load_persona_variant(path, pid) for pid, path in request.persona_files.items()}
-
-
-def _check_variants(pack: PersonaPack, variants: dict[str, Persona]) -> None:
-    for pid, persona in variants.items():
+def _checked_variants(request: RunRequest) -> tuple[Scenario, dict[str, Persona]]:
+    """The request's scenario and persona variants, checked against its pack."""
+    pack = load_pack(request.pack)
+    scenario = _scenario(pack, request.scenario)
+    variants: dict[str, Persona] = {}
+    for pid, path in request.persona_files.items():
         if pid not in pack.personas:
             raise PackError(f"unknown persona {pid!r}", field="--set-persona")
-        if persona.side != pack.personas[pid].side:
-            raise PackError(f"variant of {pid!r} changes its side", field="side")
+        variant = load_persona_variant(path, pid)
+        if variant.side != pack.personas[pid].side:
+            raise PackError(f"variant of {pid!r} changes its side", field="side", location=path)
+        variants[pid] = variant
+    return scenario, variants
 
 
 async def run_scenario(
@@ -329,10 +332,7 @@ async def run_scenario(
     run_id: str | None = None,
 ) -> Transcript:
     """Start a new run of `request.scenario` and drive it to its end."""
-    pack = load_pack(request.pack)
-    _scenario(pack, request.scenario)  # fail before creating a run folder
-    variants = _variants(request)
-    _check_variants(pack, variants)
+    _, variants = _checked_variants(request)  # fail before creating a run folder
     run_id = run_id or store.new_run_id(request.scenario)
     _write_request(store, run_id, request)
     session = _Session(store, run_id, request, models, None, on_event)
@@ -398,15 +398,13 @@ async def fork_run(
         updates["llm"] = llm
     request = RunRequest.model_validate({**parent_request.model_dump(), **updates})
     parent_state = await _state_after_round(store, parent_id, at_round)
-    max_rounds = request.rounds or _scenario(load_pack(request.pack), request.scenario).max_rounds
-    if at_round >= max_rounds:
+    scenario, variants = _checked_variants(request)
+    if at_round >= (request.rounds or scenario.max_rounds):
         raise TranscriptError(
             f"round {at_round} is the last round; nothing to fork",
             field="--at-round",
             fix="fork at an earlier round or give --rounds",
         )
-    variants = _variants(request)
-    _check_variants(load_pack(request.pack), variants)
     extra = list(parent_state.extra_events)
     if event_text:
         extra.append(
