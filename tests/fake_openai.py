@@ -120,7 +120,6 @@ class FakeOpenAI:
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
         self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 128
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -206,6 +205,10 @@ class FakeOpenAI:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # listen() runs in the constructor, so the backlog must be a class attribute: the default
+    # of 5 reset connections when 32 clients connected at once.
+    request_queue_size = 128
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that timed out and hung up (stall faults) is expected: keep stderr clean.
         return
