@@ -7,8 +7,14 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to a temp file beside `path`, fsync it, then rename it over `path`."""
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `data` to a temp file beside `path`, fsync it, then rename it over `path`.
+
+    The rename alone makes the write atomic for readers and safe against a killed process
+    (the kernel keeps what was written). `durable=False` skips the two fsyncs, which only
+    matter if the machine itself goes down; use it for files rewritten often and flushed
+    durably at the end (a running transcript), never for the last write of a file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -16,12 +22,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def remove_stale_temps(folder: Path, names: tuple[str, ...]) -> None:
@@ -36,8 +44,8 @@ def remove_stale_temps(folder: Path, names: tuple[str, ...]) -> None:
             stale.unlink(missing_ok=True)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
 def _fsync_dir(folder: Path) -> None:

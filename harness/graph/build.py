@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from harness.graph import nodes
 from harness.graph.state import NegotiationState, RunContext
@@ -24,3 +28,16 @@ def build_graph() -> StateGraph:
         graph.add_conditional_edges(step, nodes.next_step, steps)
     graph.add_conditional_edges("close_round", nodes.after_close, ["open_round", END])
     return graph
+
+
+@functools.cache
+def _compiled() -> CompiledStateGraph:
+    return build_graph().compile()
+
+
+def compiled_graph(checkpointer: BaseCheckpointSaver) -> CompiledStateGraph:
+    """The graph compiled once per process, bound to one run's checkpointer.
+
+    Compiling costs several milliseconds; a suite of many runs binds the same compiled graph.
+    """
+    return _compiled().copy(update={"checkpointer": checkpointer})

@@ -140,10 +140,14 @@ class RunStore:
 
     # --- transcript ----------------------------------------------------------------------
 
-    def save_transcript(self, transcript: Transcript) -> Path:
-        """Write `<run-id>/transcript.json` atomically; returns its path."""
+    def save_transcript(self, transcript: Transcript, *, durable: bool = True) -> Path:
+        """Write `<run-id>/transcript.json` atomically; returns its path.
+
+        `durable=False` (a running run's saves after each turn) skips the fsyncs: the write is
+        still atomic and survives a killed process; the run's last save is durable.
+        """
         path = self.run_dir(transcript.meta.run_id) / TRANSCRIPT_FILE
-        atomic_write_text(path, transcript.model_dump_json(indent=2) + "\n")
+        atomic_write_text(path, transcript.model_dump_json(indent=2) + "\n", durable=durable)
         return path
 
     def load_transcript(self, run_ref: str) -> Transcript:
@@ -158,11 +162,13 @@ class RunStore:
 
     # --- prompts -------------------------------------------------------------------------
 
-    def save_prompts(self, run_id: str, prompts: dict[str, list[ChatMessage]]) -> Path:
+    def save_prompts(
+        self, run_id: str, prompts: dict[str, list[ChatMessage]], *, durable: bool = True
+    ) -> Path:
         """Store each prompt once, as `<run-id>/prompts/<hash>.json`; returns the folder.
 
         One small file per prompt keeps a turn's write O(1): a long run never rewrites the
-        prompts of its earlier rounds.
+        prompts of its earlier rounds. `durable` as for `save_transcript`.
         """
         folder = self.run_dir(run_id) / PROMPTS_DIR
         folder.mkdir(exist_ok=True)
@@ -170,7 +176,8 @@ class RunStore:
             path = folder / f"{_check_digest(digest)}.json"
             if not path.exists():
                 data = _MESSAGES.dump_python(messages, mode="json")
-                atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+                text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+                atomic_write_text(path, text, durable=durable)
         return folder
 
     def load_prompts(self, run_id: str) -> dict[str, list[ChatMessage]]:
