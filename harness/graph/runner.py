@@ -217,7 +217,9 @@ class _Session:
                 RunEvent(kind=kind, run_id=self.run_id, max_rounds=self.max_rounds, **fields)  # type: ignore[arg-type]
             )
 
-    def transcript(self, state: NegotiationState, status: str, error: str | None = None) -> Transcript:
+    def transcript(
+        self, state: NegotiationState, status: str, error: str | None = None
+    ) -> Transcript:
         usage = sum((t.usage for t in state.turns), Usage())
         meta = self.meta.model_copy(
             update={
@@ -237,15 +239,23 @@ class _Session:
             summaries=state.summaries,
         )
 
-    def save(self, state: NegotiationState, status: str = "running", error: str | None = None) -> Transcript:
+    def save(
+        self, state: NegotiationState, status: str = "running", error: str | None = None
+    ) -> Transcript:
+        return self.write(self.take_prompts(), self.transcript(state, status, error))
+
+    def take_prompts(self) -> dict[str, list[ChatMessage]]:
+        """The prompts recorded since the last save (taken on the event loop's thread)."""
+        pending = dict(self.pending_prompts)
+        self.pending_prompts.clear()
+        return pending
+
+    def write(self, prompts: dict[str, list[ChatMessage]], transcript: Transcript) -> Transcript:
         # After each turn the write is atomic but not fsynced (a killed process loses nothing);
         # the run's last save, complete or stopped, is durable.
-        durable = status != "running"
-        if self.pending_prompts:
-            pending = dict(self.pending_prompts)
-            self.pending_prompts.clear()
-            self.store.save_prompts(self.run_id, pending, durable=durable)
-        transcript = self.transcript(state, status, error)
+        durable = transcript.status != "running"
+        if prompts:
+            self.store.save_prompts(self.run_id, prompts, durable=durable)
         self.store.save_transcript(transcript, durable=durable)
         return transcript
 
@@ -276,18 +286,34 @@ class _Session:
                 graph_input = None
             self.emit("started", round=state.round)
             last_round = state.round
+            writing: asyncio.Future[Transcript] | None = None
             try:
                 async for values in compiled.astream(
-                    graph_input, config, context=self.context, stream_mode="values", durability="sync"
+                    graph_input,
+                    config,
+                    context=self.context,
+                    stream_mode="values",
+                    durability="sync",
                 ):
                     state = NegotiationState.model_validate(values)
                     if state.round != last_round:
                         last_round = state.round
                         self.emit("round", round=state.round)
                     if self.observe(state) or state.outcome is not None:
-                        # Off the event loop: other runs of a suite keep their calls in flight.
-                        await asyncio.to_thread(self.save, state)
+                        # The transcript is written in a thread while the next step runs (the
+                        # checkpoint, not this file, is what resume reads); writes stay in order.
+                        if writing is not None:
+                            await writing
+                        writing = asyncio.ensure_future(
+                            asyncio.to_thread(
+                                self.write, self.take_prompts(), self.transcript(state, "running")
+                            )
+                        )
+                if writing is not None:
+                    await writing
             except ImpasseError as error:
+                if writing is not None:
+                    await asyncio.wait([writing])
                 self.save(state, "error", error.one_line())
                 raise EndpointError(
                     f"run {self.run_id} stopped: {error.one_line()}",
