@@ -18,8 +18,10 @@ Configs: 1:8 is the single-run floor (the engine's own per-turn cost); 8:8 has e
 own slot (critical path T); 32:8 is limited by the default per-endpoint limit of 8 (4T); 32:32
 lifts the limit (T again), which makes the one event loop's CPU the bottleneck on a small box.
 
-Run: python benchmarks/bench_suite.py [--latency 0.2] [--rounds 2] [--configs 1:8,8:8,32:8,32:32]
-Each config is RUNS:LIMIT (runs in flight at once = RUNS, per-endpoint limit = LIMIT).
+Run: python benchmarks/bench_suite.py [--latency 0.2] [--rounds 2] [--configs 8:8:2,32:32:2]
+Each config is RUNS:LIMIT[:WORKERS] (runs in flight at once = RUNS, per-endpoint limit = LIMIT,
+WORKERS = the suite's worker processes, `impasse suite run --workers`; the limit is split
+between them).
 """
 
 from __future__ import annotations
@@ -82,10 +84,10 @@ def write_suite(folder: Path, runs: int, rounds: int) -> Path:
 
 
 def measure(
-    base_url: str, tmp: Path, runs: int, limit: int, rounds: int, latency: float
+    base_url: str, tmp: Path, runs: int, limit: int, rounds: int, latency: float, workers: int = 1
 ) -> dict[str, object]:
     loaded = load_suite(write_suite(tmp, runs, rounds))
-    store = RunStore(tmp / f"runs-{runs}-{limit}")
+    store = RunStore(tmp / f"runs-{runs}-{limit}-{workers}")
     clock = Clock()
     overrides = CLIOverrides(base_url=base_url, model="fake-model", max_concurrency=limit)
     started = time.perf_counter()
@@ -93,10 +95,11 @@ def measure(
         run_suite(
             loaded,
             store=store,
-            out_dir=tmp / f"report-{runs}-{limit}",
+            out_dir=tmp / f"report-{runs}-{limit}-{workers}",
             parallel=runs,
             overrides=overrides,
             observer=clock,
+            workers=workers,
         )
     )
     wall = time.perf_counter() - started
@@ -108,6 +111,7 @@ def measure(
     return {
         "runs": runs,
         "limit": limit,
+        "workers": workers,
         "calls_per_run": per_run,
         "calls_total": sum(calls),
         "critical_path_s": round(critical, 2),
@@ -144,7 +148,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.2, help="Fixed latency in seconds.")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--configs", default="1:8,8:8,32:8,32:32", help="RUNS:LIMIT,...")
+    parser.add_argument(
+        "--configs",
+        default="1:8:1,8:8:1,8:8:2,32:8:1,32:8:2,32:32:1,32:32:2",
+        help="RUNS:LIMIT[:WORKERS],... (WORKERS = suite worker processes, default 1)",
+    )
     parser.add_argument(
         "--no-fsync",
         action="store_true",
@@ -164,8 +172,8 @@ def main() -> None:
             os.fsync = lambda fd: None
         with endpoint(args.latency) as base_url:
             for config in args.configs.split(","):
-                runs, limit = (int(x) for x in config.split(":"))
-                rows.append(measure(base_url, tmp, runs, limit, args.rounds, args.latency))
+                runs, limit, workers = ([int(x) for x in config.split(":")] + [1])[:3]
+                rows.append(measure(base_url, tmp, runs, limit, args.rounds, args.latency, workers))
     if args.json:
         print(
             json.dumps(
@@ -178,7 +186,8 @@ def main() -> None:
     )
     for r in rows:
         print(
-            f"{r['runs']:>3} runs, limit {r['limit']:>2}: {r['calls_per_run']} calls/run, critical path "
+            f"{r['runs']:>3} runs, limit {r['limit']:>2}, {r['workers']} worker(s): "
+            f"{r['calls_per_run']} calls/run, critical path "
             f"{r['critical_path_s']} s; wall {r['wall_s']} s = {r['wall_pct_of_critical']}% "
             f"(simulations done at {r['simulation_wall_s']} s = {r['simulation_pct_of_critical']}%; "
             f"a run spent {r['mean_s_in_calls_per_run']} s in calls)"

@@ -198,6 +198,7 @@ CASES: list[Case] = [
     Case("suite-non-utf8", _write_case("suite.yaml", b"name: s\npack: \xff\n", ["suite", "run", "suite.yaml"]), ("suite.yaml:2", "encoding")),
     Case("suite-missing-file", lambda ws: ["suite", "run", "nope.yaml"], ("nope.yaml", "file")),
     Case("suite-parallel-zero", _write_case("suite.yaml", "name: s\n", ["suite", "run", "suite.yaml", "--parallel", "0"]), ("--parallel",)),
+    Case("suite-workers-zero", _write_case("suite.yaml", "name: s\n", ["suite", "run", "suite.yaml", "--workers", "0"]), ("--workers",)),
     # -- config files and environment -------------------------------------------------------------
     Case("config-bad-toml", _write_case("impasse.toml", 'model = "fake-model\n', ["config", "show"]), ("impasse.toml", "TOML")),
     Case("config-wrong-type", _write_case("impasse.toml", '[llm]\ntimeout = "fast"\n', ["config", "show"]), ("impasse.toml", "llm.timeout")),

@@ -161,6 +161,20 @@ def run_command(
             envvar="IMPASSE_SUITE_PARALLEL",
         ),
     ] = 4,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help=(
+                "Processes that run the simulations. More than 1 helps when many runs share a "
+                "fast endpoint (one process spends about 10 ms of CPU per turn); the endpoint's "
+                "concurrency limit is split between them. Ignored for the embedded model."
+            ),
+            envvar="IMPASSE_SUITE_WORKERS",
+        ),
+    ] = 1,
     out: Annotated[
         Path | None, typer.Option("--out", help="Report folder (default reports/<suite name>).")
     ] = None,
@@ -201,6 +215,7 @@ def run_command(
                 parallel=parallel,
                 overrides=overrides,
                 observer=display,
+                workers=workers,
             )
 
     report = asyncio.run(main())

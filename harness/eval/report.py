@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,6 +127,30 @@ class CallTotals(ReportDoc):
     failures: int = Field(default=0, description="Calls that failed for good.")
     retries: int = Field(default=0, description="Retries, including those of failed calls.")
     cache_hits: int = 0
+
+    @classmethod
+    def of_routers(cls, routers: Iterable[Any]) -> CallTotals:
+        """The calls counted by these routers' accounting (routers may share one)."""
+        totals = cls()
+        seen: set[int] = set()
+        for router in routers:
+            accounting = getattr(router, "accounting", None)
+            if accounting is None or id(accounting) in seen:
+                continue
+            seen.add(id(accounting))
+            t = accounting.total
+            totals = totals + cls(
+                calls=t.calls, failures=t.failures, retries=t.retries, cache_hits=t.cache_hits
+            )
+        return totals
+
+    def __add__(self, other: CallTotals) -> CallTotals:
+        return CallTotals(
+            calls=self.calls + other.calls,
+            failures=self.failures + other.failures,
+            retries=self.retries + other.retries,
+            cache_hits=self.cache_hits + other.cache_hits,
+        )
 
 
 class SuiteReport(ReportDoc):

@@ -5,7 +5,8 @@
 
 Up to `parallel` specs are in flight at once; each model setting gets one router (settings that
 resolve to the same thing share one), so the per-endpoint concurrency limit of the LLM layer
-holds across the whole suite. `suite-state.json` in the report folder maps spec id -> run id and
+holds across the whole suite. With `workers` > 1 the simulations run in that many forked
+processes (`harness.eval.suite_workers`), which split the limit between them. `suite-state.json` in the report folder maps spec id -> run id and
 status and is rewritten atomically after every change. A re-run reads it: complete and
 evaluated -> kept as is; complete -> evaluated; running or error -> `resume_run` from the
 checkpoint; missing (or its spec changed) -> a new run. A run that fails for good is recorded
@@ -31,6 +32,7 @@ from harness.eval.report import CallTotals, RunRecord, SuiteReport, build_report
 from harness.eval.report_html import render_html
 from harness.eval.report_md import render_markdown
 from harness.eval.suite import EvaluationOptions, LoadedSuite, ModelSetting, RunSpec
+from harness.eval.suite_workers import SimulationJob, WorkerPool, worker_count
 from harness.files import atomic_write_text
 from harness.graph.runner import REQUEST_FILE, RunEvent, resume_run, run_scenario
 from harness.llm.config import CLIOverrides, LLMSettings, resolve_settings
@@ -137,13 +139,17 @@ class SuiteRunner:
         overrides: CLIOverrides,
         observer: SuiteObserver,
         open_models: OpenModels,
+        workers: int = 1,
     ) -> None:
         self.loaded = loaded
         self.suite = loaded.suite
         self.store = store
         self.out_dir = out_dir
         self.state_path = out_dir / STATE_FILE
+        self.parallel = parallel
         self.slots = asyncio.Semaphore(parallel)
+        self.workers_requested = workers
+        self.workers: WorkerPool | None = None
         self.observer = observer
         self.open_models = open_models
         self.llm = {
@@ -157,7 +163,7 @@ class SuiteRunner:
             self.state.runs = dict(previous.runs)
         self.routers: dict[str, Any] = {}
         self.records: dict[str, RunRecord] = {}
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suite-eval")
+        self.eval_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suite-eval")
 
     # -- state ---------------------------------------------------------------------------------
     def _save_state(self) -> None:
@@ -215,19 +221,8 @@ class SuiteRunner:
             self.routers[name] = shared[key]
 
     def session_totals(self) -> CallTotals:
-        totals = CallTotals()
-        seen: set[int] = set()
-        for router in self.routers.values():
-            accounting = getattr(router, "accounting", None)
-            if accounting is None or id(accounting) in seen:
-                continue
-            seen.add(id(accounting))
-            t = accounting.total
-            totals.calls += t.calls
-            totals.failures += t.failures
-            totals.retries += t.retries
-            totals.cache_hits += t.cache_hits
-        return totals
+        totals = CallTotals.of_routers(self.routers.values())
+        return totals + self.workers.totals() if self.workers is not None else totals
 
     # -- one spec ------------------------------------------------------------------------------
     def _finish(self, spec: RunSpec, record: RunRecord) -> None:
@@ -302,7 +297,12 @@ class SuiteRunner:
         def on_event(event: RunEvent) -> None:
             self.observer.event(spec, event)
 
-        if action == "start":
+        if self.workers is not None:
+            request = spec.request(self.suite, self.llm[spec.model]) if action == "start" else None
+            job = SimulationJob(spec_id=spec.id, setting=spec.model, run_id=run_id, request=request)
+            await self.workers.simulate(job, on_event)
+            transcript = self.store.load_transcript(run_id)
+        elif action == "start":
             request = spec.request(self.suite, self.llm[spec.model])
             transcript = await run_scenario(
                 request, router, store=self.store, on_event=on_event, run_id=run_id
@@ -317,7 +317,7 @@ class SuiteRunner:
         if options.mode == "offline":
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(
-                self.pool, evaluate_transcript, transcript, self.loaded.pack
+                self.eval_thread, evaluate_transcript, transcript, self.loaded.pack
             )
         judge = (
             router.for_judge()
@@ -338,23 +338,32 @@ class SuiteRunner:
         self._save_state()
         self.observer.planned(specs, actions)
         judge = self.suite.evaluation.mode == "judge"
-        needed = {
-            s.model
-            for s in specs
-            if actions[s.id] in ("start", "resume") or (judge and actions[s.id] == "evaluate")
-        }
-        if any(a != "skip" for a in actions.values()) and not judge:
-            loop = asyncio.get_running_loop()  # train the offline model once, off the loop
-            await loop.run_in_executor(self.pool, Evaluator.for_pack, self.loaded.pack)
+        simulated = {s.model for s in specs if actions[s.id] in ("start", "resume")}
+        count = worker_count(
+            self.workers_requested, self.parallel, {m: self.settings[m] for m in simulated}
+        )
+        # Routers in this process: for simulations when they run here, for the judge.
+        needed = set() if count > 1 else set(simulated)
+        if judge:
+            needed |= {s.model for s in specs if actions[s.id] != "skip"}
         try:
             async with contextlib.AsyncExitStack() as stack:
+                if count > 1:  # fork before this suite starts threads of its own
+                    self.workers = await stack.enter_async_context(
+                        WorkerPool(count, self.settings, self.store, self.open_models)
+                    )
+                if any(a != "skip" for a in actions.values()) and not judge:
+                    loop = asyncio.get_running_loop()  # train the offline model once, off the loop
+                    await loop.run_in_executor(
+                        self.eval_thread, Evaluator.for_pack, self.loaded.pack
+                    )
                 await self.open_routers(stack, needed)
                 async with asyncio.TaskGroup() as group:
                     for spec in specs:
                         group.create_task(self.one(spec, actions[spec.id]))
-                session = self.session_totals()
+            session = self.session_totals()
         finally:
-            self.pool.shutdown(wait=False)
+            self.eval_thread.shutdown(wait=False)
         report = build_report(self.loaded, [self.records[s.id] for s in specs], session)
         write_report(report, self.out_dir)
         return report
@@ -369,8 +378,12 @@ async def run_suite(
     overrides: CLIOverrides | None = None,
     observer: SuiteObserver | None = None,
     open_models: OpenModels = open_router,
+    workers: int = 1,
 ) -> SuiteReport:
-    """Run (or resume) every spec of the suite and write the report folder."""
+    """Run (or resume) every spec of the suite and write the report folder.
+
+    `workers` > 1 runs the simulations in that many forked processes (see `suite_workers`).
+    """
     runner = SuiteRunner(
         loaded,
         store,
@@ -379,5 +392,6 @@ async def run_suite(
         overrides or CLIOverrides(),
         observer or SuiteObserver(),
         open_models,
+        workers,
     )
     return await runner.run()
