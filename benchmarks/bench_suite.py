@@ -14,6 +14,11 @@ evaluation of every run, and the report. The offline model is trained before the
 (a one-off of a few seconds per process, not per suite). The fake endpoint runs in a child
 process, as a real endpoint would, so it does not compete with the harness for the GIL.
 
+The fake endpoint and this machine add time to every call that no client can avoid (request
+parsing, timer wake-ups after a 200 ms sleep). So each config is also replayed by a bare
+`AsyncOpenAI` client: the same prompts, the same runs and limit, nothing else. `bare floor` is
+that replay's wall time: what a client that does nothing but call the model achieves here.
+
 Configs: 1:8 is the single-run floor (the engine's own per-turn cost); 8:8 has every run in its
 own slot (critical path T); 32:8 is limited by the default per-endpoint limit of 8 (4T); 32:32
 lifts the limit (T again), which makes the one event loop's CPU the bottleneck on a small box.
@@ -42,6 +47,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import yaml
+from openai import AsyncOpenAI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -49,7 +55,11 @@ from harness.eval import Evaluator
 from harness.eval.report import RunRecord
 from harness.eval.suite import RunSpec, load_suite
 from harness.eval.suite_runner import SuiteObserver, run_suite
+from harness.graph.replies import reply_models
 from harness.llm.config import CLIOverrides
+from harness.llm.structured import response_format
+from harness.pack.load import load_pack
+from harness.transcript.model import Transcript
 from harness.transcript.store import RunStore
 from tests.cli_process import holding_reply
 from tests.fake_openai import FakeOpenAI
@@ -108,6 +118,7 @@ def measure(
     in_calls = [sum(t.latency_s for t in tr.turns) for tr in transcripts]
     per_run = max(calls)
     critical = max(per_run, math.ceil(sum(calls) / limit)) * latency
+    floor = asyncio.run(bare_floor(base_url, store, transcripts, limit))
     return {
         "runs": runs,
         "limit": limit,
@@ -118,9 +129,39 @@ def measure(
         "wall_s": round(wall, 2),
         "mean_s_in_calls_per_run": round(sum(in_calls) / len(in_calls), 2),
         "wall_pct_of_critical": round(100 * wall / critical, 1),
+        "bare_floor_s": round(floor, 2),
+        "bare_floor_pct_of_critical": round(100 * floor / critical, 1),
+        "wall_pct_of_bare_floor": round(100 * wall / floor, 1),
         "simulation_wall_s": round(clock.last_simulated - started, 2),
         "simulation_pct_of_critical": round(100 * (clock.last_simulated - started) / critical, 1),
     }
+
+
+async def bare_floor(
+    base_url: str, store: RunStore, transcripts: list[Transcript], limit: int
+) -> float:
+    """Replay every run's model calls with a bare SDK client: same prompts, same concurrency."""
+    client = AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+    agenda = tuple(load_pack("us-china-2019").scenarios["washington-2019-05"].agenda)
+    fmt = response_format("json_schema", reply_models(agenda)[0])
+    slots = asyncio.Semaphore(limit)
+
+    async def replay(transcript: Transcript) -> None:
+        prompts = store.load_prompts(transcript.meta.run_id)
+        for turn in transcript.turns:
+            if turn.prompt_hash is None:
+                continue
+            messages = [m.model_dump() for m in prompts[turn.prompt_hash]]
+            async with slots:
+                await client.chat.completions.create(
+                    model="fake-model", messages=messages, response_format=fmt, temperature=0.7
+                )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(replay(t) for t in transcripts))
+    wall = time.perf_counter() - started
+    await client.close()
+    return wall
 
 
 def serve(latency: float, conn: Connection, stop: Event) -> None:
@@ -165,8 +206,6 @@ def main() -> None:
         tmp = Path(tmp_name)
         os.environ["IMPASSE_CACHE_DIR"] = str(tmp / "cache")
         os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
-        from harness.pack.load import load_pack
-
         Evaluator.for_pack(load_pack("us-china-2019"))  # train once, outside the clock
         if args.no_fsync:  # attribution only: what the atomic writes' fsyncs cost
             os.fsync = lambda fd: None
@@ -189,6 +228,8 @@ def main() -> None:
             f"{r['runs']:>3} runs, limit {r['limit']:>2}, {r['workers']} worker(s): "
             f"{r['calls_per_run']} calls/run, critical path "
             f"{r['critical_path_s']} s; wall {r['wall_s']} s = {r['wall_pct_of_critical']}% "
+            f"(bare floor {r['bare_floor_s']} s = {r['bare_floor_pct_of_critical']}%; "
+            f"wall = {r['wall_pct_of_bare_floor']}% of the floor) "
             f"(simulations done at {r['simulation_wall_s']} s = {r['simulation_pct_of_critical']}%; "
             f"a run spent {r['mean_s_in_calls_per_run']} s in calls)"
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -146,6 +147,9 @@ class WorkerPool:
     def _start(self) -> None:
         ctx = multiprocessing.get_context("fork")
         pipes = [ctx.Pipe() for _ in range(self.count)]
+        # Python's advice for fork without exec: freeze the heap first, so collections in the
+        # workers neither rescan nor copy-on-write the parent's long-lived objects.
+        gc.freeze()
         loop = asyncio.get_running_loop()
         for index, (parent_end, child_end) in enumerate(pipes):
             # The child keeps only its own end: every other copy would keep a pipe open after
