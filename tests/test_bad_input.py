@@ -141,13 +141,18 @@ def _huge_turns(ws: Workspace) -> Argv:
     return ["eval", "--turns", "turns.jsonl", "--pack", "us-china-2019"]
 
 
-def _variant(persona_id: str, rename: bool = False) -> Callable[[Workspace], Argv]:
-    """Lighthizer's persona file played as `persona_id` (renamed to it when `rename`)."""
+def _variant(
+    persona_id: str, rename: bool = False, edit: tuple[str, str] | None = None
+) -> Callable[[Workspace], Argv]:
+    """Lighthizer's persona file played as `persona_id` (renamed to it when `rename`; with the
+    text replacement `edit` applied)."""
 
     def prepare(ws: Workspace) -> Argv:
         text = (ws.pack / "personas/lighthizer.yaml").read_text(encoding="utf-8")
         if rename:
             text = text.replace("id: lighthizer", f"id: {persona_id}", 1)
+        if edit is not None:
+            text = text.replace(*edit, 1)
         ws.write("variant.yaml", text)
         return [*RUN, "--set-persona", f"{persona_id}=variant.yaml"]
 
@@ -190,10 +195,11 @@ CASES: list[Case] = [
     Case("run-no-scenario", lambda ws: ["run", "--model", "fake-model"], ("--scenario",)),
     Case("run-unknown-option", lambda ws: [*RUN, "--turbo"], ("--turbo",)),
     Case("run-set-persona-no-equals", lambda ws: [*RUN, "--set-persona", "lighthizer"], ("--set-persona", "lighthizer")),
-    Case("run-set-persona-missing-file", lambda ws: [*RUN, "--set-persona", "lighthizer=nope.yaml"], ("nope.yaml", "not found"), endpoint=True),
+    Case("run-set-persona-missing-file", lambda ws: [*RUN, "--set-persona", "lighthizer=nope.yaml"], ("nope.yaml", "No such file"), endpoint=True),
     Case("run-set-persona-wrong-id", _variant("mnuchin"), ("variant.yaml", "id"), endpoint=True),
+    Case("run-set-persona-bad-role", _variant("lighthizer", edit=("role: lead_negotiator", "role: dictator")), ("variant.yaml:5", "role"), endpoint=True),
     Case("run-set-persona-unknown-persona", _variant("bolton", rename=True), ("--set-persona", "bolton"), endpoint=True),
-    Case("run-set-persona-non-utf8", _write_case("v.yaml", b"id: lighthizer\nname: \xff\xfe\n", [*RUN, "--set-persona", "lighthizer=v.yaml"]), ("v.yaml", "utf-8"), endpoint=True),
+    Case("run-set-persona-non-utf8", _write_case("v.yaml", b"id: lighthizer\nname: \xff\xfe\n", [*RUN, "--set-persona", "lighthizer=v.yaml"]), ("v.yaml:2", "encoding", "UTF-8"), endpoint=True),
     # -- suites (the full table of bad suite files is in test_suite_bad.py) -------------------------
     Case("suite-non-utf8", _write_case("suite.yaml", b"name: s\npack: \xff\n", ["suite", "run", "suite.yaml"]), ("suite.yaml:2", "encoding")),
     Case("suite-missing-file", lambda ws: ["suite", "run", "nope.yaml"], ("nope.yaml", "file")),

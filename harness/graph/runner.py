@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import aiosqlite
-import yaml
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -30,6 +29,7 @@ from harness.llm.types import ChatMessage, StructuredChat, Usage
 from harness.pack import models as pack_models
 from harness.pack.load import load_pack
 from harness.pack.models import Persona, PersonaPack, Scenario, ScriptedEvent
+from harness.pack.yamldoc import read_yaml
 from harness.transcript import model as transcript_model
 from harness.transcript.model import RoleModel, RunMeta, Transcript, Turn
 from harness.transcript.store import PROMPTS_DIR, TRANSCRIPT_FILE, RunStore
@@ -104,24 +104,24 @@ OnEvent = Callable[[RunEvent], None]
 
 
 def load_persona_variant(path: str | Path, persona_id: str) -> Persona:
-    """A persona variant from YAML; it must keep the id it replaces."""
+    """A persona variant from YAML; it must keep the id it replaces.
+
+    Read like a pack file: errors name the file, line and field.
+    """
     file = Path(path)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PackError("file not found", location=file, fix="give a persona YAML file") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise PackError(f"not valid YAML: {error}".splitlines()[0], location=file) from None
-    try:
-        persona = Persona.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise PackError(first["msg"], location=file, field=field) from None
+    doc, problem = read_yaml(file)
+    if problem is not None:
+        raise problem.to_error()
+    assert doc is not None
+    persona, problems = doc.validate(Persona, doc.data)
+    if problems:
+        raise problems[0].to_error()
+    assert persona is not None
     if persona.id != persona_id:
+        wrong = doc.problem(("id",), f"persona id is {persona.id!r} but it replaces {persona_id!r}")
         raise PackError(
-            f"persona id is {persona.id!r} but it replaces {persona_id!r}",
-            location=file,
+            wrong.message,
+            location=wrong.location,
             field="id",
             fix="keep the id of the persona the variant replaces",
         )
