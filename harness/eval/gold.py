@@ -1,8 +1,8 @@
-"""The gold set: hand-labelled turns in `evals/gold/{train,train_extra,train_extra2,dev}.jsonl`.
+"""The gold set: hand-labelled turns in `evals/gold/*.jsonl` (training splits, `dev`, `holdout`).
 
 Labels are issue keys of the SPEAKER's own side's red lines: `violated` lists the red lines the
 turn breaks, `upheld` those it keeps to. The training splits teach the statistical layer;
-`dev` only ever measures it (`impasse eval calibrate`).
+`dev` and `holdout` only ever measure it (`impasse eval calibrate --split ...`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # Extra hand-written training turns; like `train`, the statistical layer learns from them.
 # `train_extra2` (1.2.0) weights the weak red lines, conditionals, principals' instructions and
 # compliant near-misses.
-EXTRA_SPLIT = "train_extra"
-EXTRA2_SPLIT = "train_extra2"
-TRAINING_SPLITS = ("train", EXTRA_SPLIT, EXTRA2_SPLIT)
+# `train_extra3` and `train_extra4` (1.3.0): 650 paraphrase-heavy turns and minimal pairs by
+# writers who saw only the gold README and the article (never dev, holdout or the evaluator).
+TRAINING_SPLITS = ("train", "train_extra", "train_extra2", "train_extra3", "train_extra4")
 
 
 class GoldTurn(BaseModel):

@@ -35,6 +35,7 @@ Label = Literal["violated", "upheld", "none"]
 LABELS: tuple[Label, ...] = ("none", "upheld", "violated")
 RANDOM_STATE = 0
 CHAR_WEIGHT = 0.5  # character n-grams help with paraphrase but should not outvote the words
+REGULARISATION_C = 4.0  # inverse regularisation strength of the logistic regression
 _PAIR_FLAGS = ("hit_violate", "hit_uphold", "negated", "own", "other", "question",
                "hypothetical", "reported", "weak", "sarcasm")  # fmt: skip
 
@@ -109,7 +110,10 @@ def fit(instances: Sequence[Instance], labels: Sequence[Label], digest: str = ""
     # multinomial lbfgs solver took several seconds here.
     clf = OneVsRestClassifier(
         LogisticRegression(
-            C=4.0, solver="liblinear", class_weight="balanced", random_state=RANDOM_STATE
+            C=REGULARISATION_C,
+            solver="liblinear",
+            class_weight="balanced",
+            random_state=RANDOM_STATE,
         )
     )
     clf.fit(x, np.asarray(labels))
