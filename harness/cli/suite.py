@@ -168,9 +168,8 @@ def run_command(
             min=1,
             max=64,
             help=(
-                "Processes that run the simulations. More than 1 helps when many runs share a "
-                "fast endpoint (one process spends about 10 ms of CPU per turn); the endpoint's "
-                "concurrency limit is split between them. Ignored for the embedded model."
+                "Processes for the simulations: 2 or more pay off when many runs share a fast "
+                "endpoint. They split the endpoint's concurrency limit."
             ),
             envvar="IMPASSE_SUITE_WORKERS",
         ),
