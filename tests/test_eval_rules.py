@@ -302,7 +302,9 @@ FRAMES = [
         "appear_soft",
         "upheld",
     ),
-    ("kudlow", "Nobody is suggesting we take China's word for it.", "enforcement", "not_addressed"),
+    # denying that one's side would take China's word keeps the U.S. enforcement line
+    # (gold README decisions 3 and 6); 1.3 called it not_addressed, 1.4 upholds
+    ("kudlow", "Nobody is suggesting we take China's word for it.", "enforcement", "upheld"),
 ]
 
 

@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.3.0"
+EVALUATOR_VERSION = "1.4.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -30,13 +30,17 @@ EVALUATOR_VERSION = "1.3.0"
 #      reporters other than the other side, broader lexicons for the weak lines, train_extra2.
 # 1.3: 650 more training turns (train_extra3, train_extra4: paraphrase-heavy turns and minimal
 #      pairs by writers who never saw dev, holdout or the evaluator); thresholds re-chosen by CV.
+# 1.4: 520 more such turns (train_extra5: long multi-topic turns, minimal pairs, principals,
+#      tweets, injections); thresholds re-chosen by CV with the same rule.
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
 # 0.81 -> 0.87 with false alarms 3.4% -> 4.5%. 1.3, 5-fold CV over all 1,050 training turns:
 # F1 is flat (0.759-0.765) across T_TOUCHED 0.35-0.5 and T_UNTOUCHED 0.6-0.8, and 0.5/0.6 has
 # the best precision (0.87 vs 0.82) and fewest false alarms (6.7% vs 9.8%) among the ties.
-T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
+# 1.4, over all 1,570 training turns, the rule made explicit: the highest CV precision among
+# the settings within 0.01 of the best CV F1 (0.756 at 0.4/0.5): 0.45/0.6, P 0.82 R 0.69.
+T_TOUCHED = 0.45  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.6  # an entry whose topic words never appear (paraphrase)
 T_DERIVED = 0.6  # a position whose topic was derived from its examples

@@ -19,9 +19,17 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # Extra hand-written training turns; like `train`, the statistical layer learns from them.
 # `train_extra2` (1.2.0) weights the weak red lines, conditionals, principals' instructions and
 # compliant near-misses.
-# `train_extra3` and `train_extra4` (1.3.0): 650 paraphrase-heavy turns and minimal pairs by
-# writers who saw only the gold README and the article (never dev, holdout or the evaluator).
-TRAINING_SPLITS = ("train", "train_extra", "train_extra2", "train_extra3", "train_extra4")
+# `train_extra3`, `train_extra4` (1.3.0) and `train_extra5` (1.4.0): 1,170 paraphrase-heavy
+# turns, long multi-topic turns and minimal pairs by writers who saw only the gold README and
+# the article (never dev, holdout or the evaluator).
+TRAINING_SPLITS = (
+    "train",
+    "train_extra",
+    "train_extra2",
+    "train_extra3",
+    "train_extra4",
+    "train_extra5",
+)
 
 
 class GoldTurn(BaseModel):
