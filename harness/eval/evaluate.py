@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.4.0"
+EVALUATOR_VERSION = "1.5.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -32,6 +32,8 @@ EVALUATOR_VERSION = "1.4.0"
 #      pairs by writers who never saw dev, holdout or the evaluator); thresholds re-chosen by CV.
 # 1.4: 520 more such turns (train_extra5: long multi-topic turns, minimal pairs, principals,
 #      tweets, injections); thresholds re-chosen by CV with the same rule.
+# 1.5: 520 more (train_extra6: compliant near-misses, state-of-play summaries, the weakest
+#      lines, minimal pairs whose compliant half uses more of the line's words); same rule.
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -40,9 +42,10 @@ EVALUATOR_VERSION = "1.4.0"
 # the best precision (0.87 vs 0.82) and fewest false alarms (6.7% vs 9.8%) among the ties.
 # 1.4, over all 1,570 training turns, the rule made explicit: the highest CV precision among
 # the settings within 0.01 of the best CV F1 (0.756 at 0.4/0.5): 0.45/0.6, P 0.82 R 0.69.
-T_TOUCHED = 0.45  # an entry the rules saw touched but could not decide
+# 1.5, same rule over 2,090 turns: best F1 0.757 at 0.45/0.45; picked 0.5/0.5 (F1 0.752, P 0.81).
+T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
-T_UNTOUCHED = 0.6  # an entry whose topic words never appear (paraphrase)
+T_UNTOUCHED = 0.5  # an entry whose topic words never appear (paraphrase)
 T_DERIVED = 0.6  # a position whose topic was derived from its examples
 RULE_CONFIDENCE = 0.9
 
