@@ -12,8 +12,10 @@ ruleset and training file. Everything is deterministic (fixed `random_state`, so
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from itertools import combinations, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -24,6 +26,8 @@ from harness.eval import text as tx
 from harness.eval.gold import TRAINING_SPLITS, GoldTurn, file_digest, gold_path, read_gold
 from harness.eval.rules import EntryReading, TurnReading, read_turn
 from harness.eval.ruleset import Ruleset
+from harness.files import atomic_write_bytes
+from harness.llm.paths import cache_dir
 from harness.pack.models import PersonaPack
 
 if TYPE_CHECKING:  # scikit-learn and scipy load only when a model is trained (CLI start-up)
@@ -175,15 +179,47 @@ def model_for(
 ) -> StatModel:
     """The memoized model for this pack, ruleset and training files (trained on first use).
 
-    By default it learns from every training split (`TRAINING_SPLITS`), never from `dev`.
+    By default it learns from every training split (`TRAINING_SPLITS`), never from `dev` or
+    `holdout`. A trained model is also kept in the cache folder, so a new process (each
+    `impasse eval`) loads it instead of training again; any change to the pack, the rules, the
+    training files or scikit-learn gives a new key.
     """
     paths = (
         list(train_paths) if train_paths is not None else [gold_path(s) for s in TRAINING_SPLITS]
     )
-    key = (pack.id, pack.content_hash, rules.digest, *(f"{p}:{file_digest(p)}" for p in paths))
+    key = (
+        pack.id,
+        pack.content_hash,
+        rules.digest,
+        f"scikit-learn {version('scikit-learn')}",
+        *(f"{p.name}:{file_digest(p)}" for p in paths),
+    )
     if key not in _MODELS:
-        gold = [row for p in paths if p.exists() for row in read_gold(p)]
-        items, labels = training_set(pack, rules, gold)
         digest = hashlib.sha256("|".join(key).encode()).hexdigest()[:16]
-        _MODELS[key] = fit(items, labels, digest)
+        model = _load(digest)
+        if model is None:
+            gold = [row for p in paths if p.exists() for row in read_gold(p)]
+            model = fit(*training_set(pack, rules, gold), digest=digest)
+            _store(model)
+        _MODELS[key] = model
     return _MODELS[key]
+
+
+def _model_file(digest: str) -> Path:
+    return cache_dir() / "eval" / f"statistical-{digest}.pkl"
+
+
+def _load(digest: str) -> StatModel | None:
+    """The cached model with this digest; None when absent or unreadable (then retrain)."""
+    try:
+        model = pickle.loads(_model_file(digest).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+        return None
+    return model if isinstance(model, StatModel) and model.digest == digest else None
+
+
+def _store(model: StatModel) -> None:
+    try:
+        atomic_write_bytes(_model_file(model.digest), pickle.dumps(model), durable=False)
+    except OSError:  # a read-only cache folder costs a retrain next time, nothing more
+        pass
