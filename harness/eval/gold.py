@@ -19,9 +19,10 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # Extra hand-written training turns; like `train`, the statistical layer learns from them.
 # `train_extra2` (1.2.0) weights the weak red lines, conditionals, principals' instructions and
 # compliant near-misses.
-# `train_extra3`, `train_extra4` (1.3.0), `train_extra5` (1.4.0) and `train_extra6` (1.5.0):
-# 1,690 paraphrase-heavy turns, long multi-topic turns, compliant near-misses and minimal pairs
-# by writers who saw only the gold README and the article (never dev, holdout or the evaluator).
+# `train_extra3`, `train_extra4` (1.3.0), `train_extra5` (1.4.0), `train_extra6` (1.5.0) and
+# `train_extra7` (1.6.0): 2,210 paraphrase-heavy turns, long multi-topic turns, compliant
+# near-misses, hard linguistic cases and minimal pairs by writers who saw only the gold README
+# and the article (never dev, holdout or the evaluator).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -30,6 +31,7 @@ TRAINING_SPLITS = (
     "train_extra4",
     "train_extra5",
     "train_extra6",
+    "train_extra7",
 )
 
 
