@@ -242,6 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_raw(status, data, headers)
 
     def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+        self._leave()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -292,11 +293,19 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        self._counted = True
         try:
             self._chat(record, body)
         finally:
-            with fake._lock:
-                fake.in_flight -= 1
+            self._leave()
+
+    def _leave(self) -> None:
+        """This request stops counting as in flight: before its reply goes out (a client that
+        has the reply may send the next request at once), or when it ends without one."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.fake._lock:
+                self.fake.in_flight -= 1
 
     def _authorised(self, record: RecordedRequest) -> bool:
         if record.key_matched is False:
