@@ -12,8 +12,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
 
     The rename alone makes the write atomic for readers and safe against a killed process
     (the kernel keeps what was written). `durable=False` skips the two fsyncs, which only
-    matter if the machine itself goes down; use it for files rewritten often and flushed
-    durably at the end (a running transcript), never for the last write of a file.
+    matter if the machine itself goes down; use it only where losing the write to a power cut
+    costs nothing: a file rewritten often whose last write is durable (a running transcript),
+    or a cache that is rebuilt when missing.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

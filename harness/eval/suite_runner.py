@@ -6,8 +6,9 @@
 Up to `parallel` specs are in flight at once; each model setting gets one router (settings that
 resolve to the same thing share one), so the per-endpoint concurrency limit of the LLM layer
 holds across the whole suite. With `workers` > 1 the simulations run in that many forked
-processes (`harness.eval.suite_workers`), which split the limit between them. `suite-state.json` in the report folder maps spec id -> run id and
-status and is rewritten atomically after every change. A re-run reads it: complete and
+processes (`harness.eval.suite_workers`), which split the limit between them.
+`suite-state.json` in the report folder maps spec id -> run id and status and is rewritten
+atomically after every change. A re-run reads it: complete and
 evaluated -> kept as is; complete -> evaluated; running or error -> `resume_run` from the
 checkpoint; missing (or its spec changed) -> a new run. A run that fails for good is recorded
 as an error and the others go on.

@@ -42,6 +42,7 @@ from harness.errors import EndpointError, ImpasseError
 from harness.eval.report import CallTotals
 from harness.graph.runner import OnEvent, RunEvent, RunRequest, resume_run, run_scenario
 from harness.llm.config import LLMSettings
+from harness.llm.router import needs_local_server, plan_targets
 from harness.transcript.store import RunStore
 
 logger = logging.getLogger("harness.suite")
@@ -82,16 +83,10 @@ def worker_count(requested: int, parallel: int, settings: dict[str, LLMSettings]
     tightest endpoint limit; 1 (in-process) when a setting needs the embedded model."""
     if requested <= 1 or not can_fork() or not settings:
         return 1
-    if any(_uses_embedded(s) for s in settings.values()):
+    if any(needs_local_server(plan_targets(s)) for s in settings.values()):
         logger.warning("--workers ignored: the embedded model serves one process")
         return 1
     return max(1, min(requested, parallel, *(s.max_concurrency for s in settings.values())))
-
-
-def _uses_embedded(settings: LLMSettings) -> bool:
-    from harness.llm.router import plan_targets
-
-    return any(t.base_url is None for t in plan_targets(settings).values())
 
 
 # -- the parent's side -----------------------------------------------------------------------
@@ -317,18 +312,19 @@ async def _serve(
             os._exit(PARENT_GONE_EXIT)  # the parent is gone: stop at once, checkpoints intact
 
     loop.add_reader(conn.fileno(), readable)
-    routers: dict[str, Any] = {}
+    routers: dict[str, Any] = {}  # keyed like SuiteRunner.open_routers: equal settings share
     opening: dict[str, asyncio.Lock] = {}
     async with contextlib.AsyncExitStack() as stack:
 
         async def router_for(name: str) -> Any:
-            async with opening.setdefault(name, asyncio.Lock()):
-                if name not in routers:
+            key = settings[name].model_dump_json()
+            async with opening.setdefault(key, asyncio.Lock()):
+                if key not in routers:
                     try:
-                        routers[name] = await stack.enter_async_context(open_models(settings[name]))
+                        routers[key] = await stack.enter_async_context(open_models(settings[name]))
                     except ImpasseError as error:
-                        routers[name] = error
-            return routers[name]
+                        routers[key] = error
+            return routers[key]
 
         async def run(job: SimulationJob) -> None:
             def on_event(event: RunEvent) -> None:

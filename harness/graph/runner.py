@@ -251,12 +251,11 @@ class _Session:
         return pending
 
     def write(self, prompts: dict[str, list[ChatMessage]], transcript: Transcript) -> Transcript:
-        # After each turn the write is atomic but not fsynced (a killed process loses nothing);
-        # the run's last save, complete or stopped, is durable.
-        durable = transcript.status != "running"
+        # The transcript after each turn is atomic but not fsynced (a killed process loses
+        # nothing); the run's last save, complete or stopped, is durable.
         if prompts:
-            self.store.save_prompts(self.run_id, prompts, durable=durable)
-        self.store.save_transcript(transcript, durable=durable)
+            self.store.save_prompts(self.run_id, prompts)
+        self.store.save_transcript(transcript, durable=transcript.status != "running")
         return transcript
 
     def observe(self, state: NegotiationState) -> bool:

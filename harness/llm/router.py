@@ -115,6 +115,11 @@ def plan_targets(settings: LLMSettings) -> dict[str, Target]:
     return targets
 
 
+def needs_local_server(targets: dict[str, Target]) -> bool:
+    """True when some role has no endpoint: the embedded model serves it."""
+    return any(t.base_url is None for t in targets.values())
+
+
 @contextlib.asynccontextmanager
 async def open_router(
     settings: LLMSettings, *, preflight: bool = True
@@ -123,7 +128,7 @@ async def open_router(
     targets = plan_targets(settings)
     check_keys(list(targets.values()))
     async with contextlib.AsyncExitStack() as stack:
-        if any(t.base_url is None for t in targets.values()):
+        if needs_local_server(targets):
             from harness.llm.local_server import local_endpoint  # only when needed
 
             local = await stack.enter_async_context(local_endpoint(settings))

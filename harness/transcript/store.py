@@ -162,13 +162,11 @@ class RunStore:
 
     # --- prompts -------------------------------------------------------------------------
 
-    def save_prompts(
-        self, run_id: str, prompts: dict[str, list[ChatMessage]], *, durable: bool = True
-    ) -> Path:
+    def save_prompts(self, run_id: str, prompts: dict[str, list[ChatMessage]]) -> Path:
         """Store each prompt once, as `<run-id>/prompts/<hash>.json`; returns the folder.
 
         One small file per prompt keeps a turn's write O(1): a long run never rewrites the
-        prompts of its earlier rounds. `durable` as for `save_transcript`.
+        prompts of its earlier rounds. Each file is written once, so always durably.
         """
         folder = self.run_dir(run_id) / PROMPTS_DIR
         folder.mkdir(exist_ok=True)
@@ -176,8 +174,7 @@ class RunStore:
             path = folder / f"{_check_digest(digest)}.json"
             if not path.exists():
                 data = _MESSAGES.dump_python(messages, mode="json")
-                text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-                atomic_write_text(path, text, durable=durable)
+                atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         return folder
 
     def load_prompts(self, run_id: str) -> dict[str, list[ChatMessage]]:
