@@ -93,6 +93,9 @@ class FakeOpenAI:
     """The fake server. Mutable settings may be changed while it runs (tests do that)."""
 
     models: list[str] = field(default_factory=lambda: ["fake-model"])
+    # Fixed latency: every answer to a chat request leaves `latency_s` after the request
+    # arrived. The fake's own work (faults, replies, JSON) happens inside that time, as on a
+    # real endpoint, so it adds nothing to what a client measures.
     latency_s: float = 0.0
     responder: Responder | None = None
     require_key: str | None = None
@@ -242,6 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_raw(status, data, headers)
 
     def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+        self._wait_for_latency()
         self._leave()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -255,7 +259,17 @@ class _Handler(BaseHTTPRequestHandler):
         err = {"message": message, "type": "invalid_request_error", "param": None, "code": code}
         self._send_json(status, {"error": err}, headers)
 
+    def _wait_for_latency(self) -> None:
+        """Hold the answer until `latency_s` after the request arrived (chat requests only)."""
+        due = getattr(self, "_due", None)
+        if due is not None:
+            self._due = None
+            remaining = due - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
+
     def _drop(self) -> None:
+        self._wait_for_latency()
         self.close_connection = True
         try:
             self.connection.shutdown(2)
@@ -277,6 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"no route {self.path}")
 
     def do_POST(self) -> None:
+        arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -290,6 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"no route {self.path}")
             return
         fake = self.fake
+        self._due = arrived + fake.latency_s if fake.latency_s else None
         with fake._lock:
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
@@ -315,8 +331,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chat(self, record: RecordedRequest, body: dict[str, Any]) -> None:
         fake = self.fake
-        if fake.latency_s:
-            time.sleep(fake.latency_s)
         if not self._authorised(record):
             return
         fault = fake._next_fault()

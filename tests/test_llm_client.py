@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -262,6 +263,23 @@ def test_concurrency_limit_is_respected(fake_openai: FakeOpenAI) -> None:
 
     asyncio.run(run())
     assert fake_openai.max_in_flight == 3
+
+
+def test_fake_latency_is_fixed_and_includes_the_fakes_own_work(fake_openai: FakeOpenAI) -> None:
+    """The suite benchmark's endpoint: an answer leaves `latency_s` after its request arrived,
+    however long the fake took to compute it (on the old fake the two added up)."""
+
+    def slow_reply(body: dict) -> dict:  # type: ignore[type-arg]
+        time.sleep(0.3)
+        return {"utterance": "held", "concession": False, "price": 5}
+
+    fake_openai.responder = slow_reply
+    fake_openai.latency_s = 0.5
+    chat = chat_for(fake_openai)
+    started = time.perf_counter()
+    call(chat)
+    elapsed = time.perf_counter() - started
+    assert 0.5 <= elapsed < 0.75  # fixed latency; the additive fake would take 0.8 s
 
 
 def test_accounting_sums_per_tag_and_run_with_cost(fake_openai: FakeOpenAI) -> None:
