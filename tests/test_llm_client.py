@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from harness.llm.accounting import Accounting
 from harness.llm.cache import FILENAME
-from harness.llm.client import OpenAIChat, make_client
+from harness.llm.client import OpenAIChat, make_client, tls_context
 from harness.llm.config import LLMSettings, Price
 from harness.llm.errors import EndpointRejected, EndpointUnavailable, StructuredOutputError
 from harness.llm.retry import RetryPolicy
@@ -280,6 +281,13 @@ def test_fake_latency_is_fixed_and_includes_the_fakes_own_work(fake_openai: Fake
     call(chat)
     elapsed = time.perf_counter() - started
     assert 0.5 <= elapsed < 0.75  # fixed latency; the additive fake would take 0.8 s
+
+
+def test_clients_share_one_tls_context_that_verifies() -> None:
+    """Built once per process (reading the CA bundle cost 25-48 ms per client); never relaxed."""
+    context = tls_context()
+    assert tls_context() is context
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
 
 
 def test_accounting_sums_per_tag_and_run_with_cost(fake_openai: FakeOpenAI) -> None:

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 from harness.errors import EndpointError, ImpasseError
 from harness.eval.report import CallTotals
 from harness.graph.runner import OnEvent, RunEvent, RunRequest, resume_run, run_scenario
+from harness.llm.client import tls_context
 from harness.llm.config import LLMSettings
 from harness.llm.router import needs_local_server, plan_targets
 from harness.transcript.store import RunStore
@@ -145,6 +146,7 @@ class WorkerPool:
         # Python's advice for fork without exec: freeze the heap first, so collections in the
         # workers neither rescan nor copy-on-write the parent's long-lived objects.
         gc.freeze()
+        tls_context()  # built once here, not once per worker (25-48 ms each before its first call)
         loop = asyncio.get_running_loop()
         for index, (parent_end, child_end) in enumerate(pipes):
             # The child keeps only its own end: every other copy would keep a pipe open after
