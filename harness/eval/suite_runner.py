@@ -168,8 +168,13 @@ class SuiteRunner:
         self.eval_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suite-eval")
 
     # -- state ---------------------------------------------------------------------------------
-    def _save_state(self) -> None:
-        atomic_write_text(self.state_path, self.state.model_dump_json(indent=2) + "\n")
+    def _save_state(self, *, durable: bool = False) -> None:
+        # Rewritten at every step of every run: atomic (a killed process leaves the old or the
+        # new file) but not fsynced; the suite's last write is durable. A power cut can lose
+        # the last steps, and then a re-run resumes those runs from their own checkpoints.
+        atomic_write_text(
+            self.state_path, self.state.model_dump_json(indent=2) + "\n", durable=durable
+        )
 
     def _set(self, spec: RunSpec, **fields: Any) -> SpecState:
         current = self.state.runs.get(spec.id) or SpecState(
@@ -371,6 +376,7 @@ class SuiteRunner:
         finally:
             gc.unfreeze()
             self.eval_thread.shutdown(wait=False)
+            self._save_state(durable=True)
         report = build_report(self.loaded, [self.records[s.id] for s in specs], session)
         write_report(report, self.out_dir)
         return report
