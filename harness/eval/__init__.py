@@ -10,6 +10,7 @@ Meta-evaluation on the gold set: harness.eval.calibrate.
 from harness.eval.evaluate import (
     EVALUATOR_VERSION,
     Evaluator,
+    RunScorer,
     TurnInput,
     aevaluate_transcript,
     aevaluate_turns,
@@ -20,6 +21,7 @@ from harness.eval.evaluate import (
 __all__ = [
     "EVALUATOR_VERSION",
     "Evaluator",
+    "RunScorer",
     "TurnInput",
     "aevaluate_transcript",
     "aevaluate_turns",

@@ -229,10 +229,47 @@ def evaluate_turns(
 
 def evaluate_transcript(transcript: Transcript, pack: PersonaPack) -> Evaluation:
     """Offline evaluation (layers 1 and 2) of a stored run."""
-    inputs = transcript_inputs(transcript)
-    _check_speakers(pack, inputs, transcript.meta.run_id)
-    verdicts = Evaluator.for_pack(pack).verdicts(inputs)
-    return _assemble(pack, verdicts, ["rules", "statistical"], transcript=transcript)
+    return RunScorer(pack).evaluation(transcript)
+
+
+class RunScorer:
+    """The offline evaluation of one run, made turn by turn while the run is still going.
+
+    A turn's offline verdicts depend only on its speaker and text, so they can be made as soon
+    as the turn exists; `evaluation(transcript)` then scores only the turns it has not seen
+    (all of them when nothing was added) and computes the scores. A suite whose simulations run
+    in worker processes feeds each turn to the idle parent this way, so an evaluation is ready
+    when its run ends instead of queueing behind the others at the end of the suite.
+    Use it from one thread.
+    """
+
+    def __init__(self, pack: PersonaPack) -> None:
+        self.pack = pack
+        self.evaluator = Evaluator.for_pack(pack)
+        self._scored: dict[tuple[str, str], TurnVerdicts] = {}
+
+    def add(self, speaker: str, text: str) -> None:
+        """Score one turn now; a speaker who is no persona of the pack is left to the end."""
+        if speaker in self.pack.personas and (speaker, text) not in self._scored:
+            self._score([TurnInput(0, speaker, text)])
+
+    def evaluation(self, transcript: Transcript) -> Evaluation:
+        """The run's offline evaluation; equal to scoring every turn at the end."""
+        inputs = transcript_inputs(transcript)
+        _check_speakers(self.pack, inputs, transcript.meta.run_id)
+        self._score([t for t in inputs if (t.speaker, t.text) not in self._scored])
+        turns = [
+            self._scored[(t.speaker, t.text)].model_copy(
+                update={"index": t.index, "turn_id": t.turn_id, "round": t.round}
+            )
+            for t in inputs
+        ]
+        return _assemble(self.pack, turns, ["rules", "statistical"], transcript=transcript)
+
+    def _score(self, turns: list[TurnInput]) -> None:
+        if turns:
+            for turn, scored in zip(turns, self.evaluator.verdicts(turns), strict=True):
+                self._scored[(turn.speaker, turn.text)] = scored
 
 
 async def aevaluate_turns(

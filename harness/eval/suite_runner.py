@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
@@ -28,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import EvalError, ImpasseError, TranscriptError
-from harness.eval import EVALUATOR_VERSION, Evaluator, aevaluate_transcript, evaluate_transcript
+from harness.eval import EVALUATOR_VERSION, Evaluator, RunScorer, aevaluate_transcript
 from harness.eval.model import Evaluation
 from harness.eval.report import CallTotals, RunRecord, SuiteReport, build_report
 from harness.eval.report_html import render_html
@@ -41,6 +42,8 @@ from harness.llm.config import CLIOverrides, LLMSettings, resolve_settings
 from harness.llm.router import open_router
 from harness.transcript.model import Transcript
 from harness.transcript.store import RunStore, read_model
+
+logger = logging.getLogger("harness.suite")
 
 STATE_FILE = "suite-state.json"
 REPORT_FILES = ("report.json", "report.md", "report.html")
@@ -166,6 +169,8 @@ class SuiteRunner:
         self.routers: dict[str, Any] = {}
         self.records: dict[str, RunRecord] = {}
         self.eval_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suite-eval")
+        # Offline scorers of runs in flight, touched only in eval_thread (see _score_turn).
+        self.scorers: dict[str, RunScorer] = {}
 
     # -- state ---------------------------------------------------------------------------------
     def _save_state(self, *, durable: bool = False) -> None:
@@ -274,7 +279,7 @@ class SuiteRunner:
                 transcript = self.store.load_transcript(run_id)
             self.observer.evaluating(spec)
             try:
-                evaluation = await self._evaluate(transcript, router)
+                evaluation = await self._evaluate(spec, transcript, router)
             except ImpasseError as error:
                 self._set(spec, error=f"evaluation failed: {error.one_line()}")
                 self._finish(
@@ -289,6 +294,7 @@ class SuiteRunner:
             self._finish(spec, RunRecord(spec, "complete", run_id, None, transcript, evaluation))
 
     def _fail(self, spec: RunSpec, run_id: str | None, message: str) -> None:
+        self.eval_thread.submit(self.scorers.pop, spec.id, None)  # in eval_thread, like the rest
         self._set(spec, run_id=run_id, status="error", evaluated=False, error=message)
         self._finish(spec, RunRecord(spec, "error", run_id, message, self._partial(run_id)))
 
@@ -301,8 +307,16 @@ class SuiteRunner:
         self._set(spec, run_id=run_id, status="running", evaluated=False, error=None)
         self.observer.started(spec, run_id, resumed=action == "resume")
 
+        # With the simulations in workers this process is idle: score each turn as it comes,
+        # so the run's evaluation is ready when it ends (in-process, that work would compete
+        # with the simulations for the interpreter, so runs are scored when they end).
+        score_live = self.workers is not None and self.suite.evaluation.mode == "offline"
+
         def on_event(event: RunEvent) -> None:
             self.observer.event(spec, event)
+            if score_live and event.turn is not None:
+                turn = event.turn
+                self.eval_thread.submit(self._score_turn, spec.id, turn.speaker, turn.utterance)
 
         if self.workers is not None:
             request = spec.request(self.suite, self.llm[spec.model]) if action == "start" else None
@@ -319,12 +333,27 @@ class SuiteRunner:
         self._set(spec, status="complete", error=None)
         return transcript
 
-    async def _evaluate(self, transcript: Transcript, router: Any) -> Evaluation:
+    def _score_turn(self, spec_id: str, speaker: str, text: str) -> None:
+        """In eval_thread: score one turn of a run still in flight."""
+        try:
+            scorer = self.scorers.get(spec_id)
+            if scorer is None:
+                scorer = self.scorers[spec_id] = RunScorer(self.loaded.pack)
+            scorer.add(speaker, text)
+        except Exception:  # the run's evaluation scores this turn again when the run ends
+            logger.exception("scoring a turn of %s ahead of its evaluation failed", spec_id)
+
+    def _offline_evaluation(self, spec_id: str, transcript: Transcript) -> Evaluation:
+        """In eval_thread: the run's evaluation, from the turns scored so far and the rest."""
+        scorer = self.scorers.pop(spec_id, None) or RunScorer(self.loaded.pack)
+        return scorer.evaluation(transcript)
+
+    async def _evaluate(self, spec: RunSpec, transcript: Transcript, router: Any) -> Evaluation:
         options = self.suite.evaluation
         if options.mode == "offline":
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(
-                self.eval_thread, evaluate_transcript, transcript, self.loaded.pack
+                self.eval_thread, self._offline_evaluation, spec.id, transcript
             )
         judge = (
             router.for_judge()
