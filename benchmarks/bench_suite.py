@@ -11,11 +11,13 @@ serve at most L calls per latency period, so no schedule beats
 (T when every run has its own slot, R*T/L when the limit is the bottleneck). The suite's wall
 time includes everything the harness does: prompts, checkpoints, transcript writes, the offline
 evaluation of every run, and the report. The offline model is trained before the clock starts
-(a one-off of a few seconds per process, not per suite). The fake endpoint runs in a child
-process, as a real endpoint would, so it does not compete with the harness for the GIL.
+(a one-off of a few seconds per process, not per suite), and an untimed one-run suite warms
+the process first. The fake endpoint runs in a child process, as a real endpoint would, so it
+does not compete with the harness for the GIL; its latency is fixed: every answer leaves 200 ms
+after its request arrived, the fake's own work included.
 
-The fake endpoint and this machine add time to every call that no client can avoid (request
-parsing, timer wake-ups after a 200 ms sleep). So each config is also replayed by a bare
+This machine adds time to every call that no client can avoid (waking up after a 200 ms idle
+wait, the SDK's HTTP stack). So each config is also replayed by a bare
 `AsyncOpenAI` client: the same prompts, the same runs and limit, nothing else. `bare floor` is
 that replay's wall time: what a client that does nothing but call the model achieves here.
 
@@ -24,6 +26,7 @@ own slot (critical path T); 32:8 is limited by the default per-endpoint limit of
 lifts the limit (T again), which makes the one event loop's CPU the bottleneck on a small box.
 
 Run: python benchmarks/bench_suite.py [--latency 0.2] [--rounds 2] [--configs 8:8:2,32:32:2]
+[--repeat 3]
 Each config is RUNS:LIMIT[:WORKERS] (runs in flight at once = RUNS, per-endpoint limit = LIMIT,
 WORKERS = the suite's worker processes, `impasse suite run --workers`; the limit is split
 between them).
@@ -96,6 +99,7 @@ def write_suite(folder: Path, runs: int, rounds: int) -> Path:
 def measure(
     base_url: str, tmp: Path, runs: int, limit: int, rounds: int, latency: float, workers: int = 1
 ) -> dict[str, object]:
+    tmp.mkdir(parents=True, exist_ok=True)
     loaded = load_suite(write_suite(tmp, runs, rounds))
     store = RunStore(tmp / f"runs-{runs}-{limit}-{workers}")
     clock = Clock()
@@ -194,6 +198,7 @@ def main() -> None:
         default="1:8:1,8:8:1,8:8:2,32:8:1,32:8:2,32:32:1,32:32:2",
         help="RUNS:LIMIT[:WORKERS],... (WORKERS = suite worker processes, default 1)",
     )
+    parser.add_argument("--repeat", type=int, default=1, help="Measure every config N times.")
     parser.add_argument(
         "--no-fsync",
         action="store_true",
@@ -210,9 +215,15 @@ def main() -> None:
         if args.no_fsync:  # attribution only: what the atomic writes' fsyncs cost
             os.fsync = lambda fd: None
         with endpoint(args.latency) as base_url:
-            for config in args.configs.split(","):
+            # Untimed: one-off costs of a process's first run (compiling the graph, first imports
+            # and caches) belong to the process, not to whichever config comes first.
+            measure(base_url, tmp / "warm-up", 1, 8, args.rounds, args.latency)
+            for n, config in enumerate(args.configs.split(",") * args.repeat):
                 runs, limit, workers = ([int(x) for x in config.split(":")] + [1])[:3]
-                rows.append(measure(base_url, tmp, runs, limit, args.rounds, args.latency, workers))
+                folder = tmp / f"{n:02d}"  # a fresh folder, so a repeat never resumes a suite
+                rows.append(
+                    measure(base_url, folder, runs, limit, args.rounds, args.latency, workers)
+                )
     if args.json:
         print(
             json.dumps(
