@@ -9,50 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import aiosqlite
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness import __version__
 from harness.errors import EndpointError, ImpasseError, PackError, TranscriptError
 from harness.files import atomic_write_text, remove_stale_temps
 from harness.graph.build import compiled_graph
-from harness.graph.state import NegotiationState, RunContext, Slot
+from harness.graph.checkpointer import open_checkpointer
+from harness.graph.state import NegotiationState, RunContext
 from harness.llm.config import CLIOverrides
 from harness.llm.types import ChatMessage, StructuredChat, Usage
-from harness.pack import models as pack_models
 from harness.pack.load import load_pack
 from harness.pack.models import Persona, PersonaPack, Scenario, ScriptedEvent
 from harness.pack.yamldoc import read_yaml
-from harness.transcript import model as transcript_model
 from harness.transcript.model import RoleModel, RunMeta, Transcript, Turn
 from harness.transcript.store import PROMPTS_DIR, TRANSCRIPT_FILE, RunStore
 
 REQUEST_FILE = "request.json"
-CHECKPOINT_FILE = "checkpoints.sqlite"
-
-# Types LangGraph may rebuild from a checkpoint (anything else is refused on load).
-CHECKPOINT_TYPES: list[type] = [
-    NegotiationState,
-    Slot,
-    transcript_model.Turn,
-    transcript_model.Move,
-    transcript_model.IssueStance,
-    transcript_model.Clause,
-    transcript_model.ClauseSnapshot,
-    transcript_model.Backtrack,
-    transcript_model.Outcome,
-    Usage,
-    pack_models.ScriptedEvent,
-    pack_models.Persona,
-    pack_models.Claim,
-]
 
 
 class SpeakerModels(Protocol):
@@ -136,29 +113,6 @@ def _scenario(pack: PersonaPack, scenario_id: str) -> Scenario:
         raise PackError(
             f"unknown scenario {scenario_id!r}", field="scenario", fix=f"choose one of: {known}"
         ) from None
-
-
-def _serializer() -> JsonPlusSerializer:
-    # Start from "nothing allowed": on the permissive default (True) the allowlist is ignored,
-    # every type loads with a warning on stderr, and strict mode would refuse ours.
-    return JsonPlusSerializer(allowed_msgpack_modules=None).with_msgpack_allowlist(CHECKPOINT_TYPES)
-
-
-@asynccontextmanager
-async def open_checkpointer(run_dir: Path) -> AsyncIterator[AsyncSqliteSaver]:
-    """The run's SQLite checkpointer (WAL, so a kill -9 never corrupts it)."""
-    conn = await aiosqlite.connect(run_dir / CHECKPOINT_FILE)
-    try:
-        await conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is the WAL setting SQLite recommends: every commit survives a killed process
-        # and the file is never corrupted; only a power cut can lose the last commits (and
-        # then resume redoes those steps). FULL cost an fsync per step on the critical path.
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        saver = AsyncSqliteSaver(conn, serde=_serializer())
-        await saver.setup()
-        yield saver
-    finally:
-        await conn.close()
 
 
 def _thread(run_id: str) -> dict[str, Any]:
