@@ -388,19 +388,24 @@ class SuiteRunner:
                     self.workers = await stack.enter_async_context(
                         WorkerPool(count, self.settings, self.store, self.open_models)
                     )
+                # The offline model loads (1 s from the cache) or trains (6 s on first use) in
+                # the evaluation thread while the first turns are simulated; every evaluation
+                # queues behind it there.
+                training: asyncio.Future[Evaluator] | None = None
                 if any(a != "skip" for a in actions.values()) and not judge:
-                    loop = asyncio.get_running_loop()  # train the offline model once, off the loop
-                    await loop.run_in_executor(
+                    training = asyncio.get_running_loop().run_in_executor(
                         self.eval_thread, Evaluator.for_pack, self.loaded.pack
                     )
                 await self.open_routers(stack, needed)
-                # What exists now (pack, trained model, clients) lives as long as the suite:
-                # keep the collector from rescanning it while the runs allocate (a full
-                # collection took 60-130 ms in a 32-run suite). Undone when the suite ends.
+                # What exists now (pack, clients) lives as long as the suite: keep the
+                # collector from rescanning it while the runs allocate (a full collection took
+                # 60-130 ms in a 32-run suite). Undone when the suite ends.
                 gc.freeze()
                 async with asyncio.TaskGroup() as group:
                     for spec in specs:
                         group.create_task(self.one(spec, actions[spec.id]))
+                    if training is not None:
+                        await training  # bad training data stops the suite at once
             session = self.session_totals()
         finally:
             gc.unfreeze()
