@@ -7,6 +7,7 @@ stay readable by LangGraph's tools.
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import aiosqlite
@@ -61,3 +62,24 @@ def test_a_checkpoint_written_now_is_read_by_langgraphs_async_saver(tmp_path: Pa
         return await read_with_async_saver(tmp_path)
 
     assert asyncio.run(run()).round == 5
+
+
+def test_the_history_can_be_read_again_while_it_is_listed(tmp_path: Path) -> None:
+    """`SqliteSaver.list` holds a non-reentrant lock while it yields: the async listing must
+    not, or a read between two items (same thread) would wait for ever."""
+
+    async def interleave() -> int:
+        async with open_checkpointer(tmp_path) as saver:
+            for step in (1, 2):
+                await saver.aput(CONFIG, checkpoint(step), {"step": step}, {"state": 1})  # type: ignore[arg-type]
+            seen = 0
+            async for item in saver.alist(CONFIG):  # type: ignore[arg-type]
+                assert await saver.aget_tuple(item.config) is not None
+                seen += 1
+            return seen
+
+    results: list[int] = []
+    reader = threading.Thread(target=lambda: results.append(asyncio.run(interleave())), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    assert results == [2], "listing the history blocked a read of the same saver"

@@ -77,7 +77,9 @@ class InlineSqliteSaver(SqliteSaver):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        for item in self.list(config, filter=filter, before=before, limit=limit):
+        # Read them all first: `list` holds the saver's (non-reentrant) lock until exhausted,
+        # and a caller that awaits between items could reach the saver again meanwhile.
+        for item in list(self.list(config, filter=filter, before=before, limit=limit)):
             yield item
 
     async def aput(
