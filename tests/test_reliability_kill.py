@@ -105,12 +105,14 @@ def write(file: str, nth: int) -> Kill:
 
 # Each chain's kills are in run order; every kill after the first hits a resumed process. The
 # 250 ms kill after Xi always lands after round 1's events (the next call is held meanwhile).
+# A process paused in its nth transcript write may still finish the step in flight (the write
+# runs in a thread), so the kill after a write kill aims at least two turns later.
 CHAINS: dict[str, list[Kill]] = {
     "a": [call(1, "caucus", "lighthizer"), write("transcript.json", 1), call(1, "table", "liu_he"),
           after(1, "principal", "xi", 0), call(2, "caucus", "wang_shouwen"), call(2, "principal", "xi")],
     "b": [call(1, "caucus", "liu_he"), after(1, "table", "liu_he", 3), call(1, "principal", "trump"),
           after(1, "principal", "xi", 8), call(2, "table", "liu_he"), write("prompts", 3)],
-    "c": [write("transcript.json", 5), call(1, "caucus", "liao_min"), after(1, "principal", "xi", 15),
+    "c": [write("transcript.json", 5), call(1, "table", "mnuchin"), after(1, "principal", "xi", 15),
           call(2, "caucus", "lighthizer"), after(2, "caucus", "kudlow", 5), write("transcript.json", 4)],
     "d": [call(1, "table", "lighthizer"), after(1, "principal", "xi", 250), call(2, "caucus", "kudlow"),
           write("transcript.json", 3), after(2, "principal", "trump", 5)],
@@ -217,9 +219,7 @@ def _run_chain(name: str, base: Path, hook_dir: Path) -> ChainResult:
                 _kill_at(kill, args, env, work, trigger, hook_dir)
                 result.partials.append(_on_disk(root))
                 run_id = only_run(root)
-                result.temps.append(
-                    [p.name for p in (root / run_id).rglob("*.tmp")]
-                )
+                result.temps.append([p.name for p in (root / run_id).rglob("*.tmp")])
                 args = ["resume", run_id]
             fake.responder = holding_reply
             done = run_cli(args, env, work)
