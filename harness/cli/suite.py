@@ -169,7 +169,8 @@ def run_command(
             max=64,
             help=(
                 "Processes for the simulations: 2 or more pay off when many runs share a fast "
-                "endpoint. They split the endpoint's concurrency limit."
+                "endpoint. They split the endpoint's concurrency limit. Ignored for the "
+                "embedded model, which serves one process."
             ),
             envvar="IMPASSE_SUITE_WORKERS",
         ),
