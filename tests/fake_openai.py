@@ -221,6 +221,10 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeOpenAI
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms stalls
+    # Per request (a keep-alive connection reuses the handler): when the answer is due, and
+    # whether the request counts in `in_flight`.
+    _due: float | None = None
+    _counted = False
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -261,10 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _wait_for_latency(self) -> None:
         """Hold the answer until `latency_s` after the request arrived (chat requests only)."""
-        due = getattr(self, "_due", None)
-        if due is not None:
+        if self._due is not None:
+            remaining = self._due - time.monotonic()
             self._due = None
-            remaining = due - time.monotonic()
             if remaining > 0:
                 time.sleep(remaining)
 
@@ -318,7 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _leave(self) -> None:
         """This request stops counting as in flight: before its reply goes out (a client that
         has the reply may send the next request at once), or when it ends without one."""
-        if getattr(self, "_counted", False):
+        if self._counted:
             self._counted = False
             with self.fake._lock:
                 self.fake.in_flight -= 1
