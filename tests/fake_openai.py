@@ -328,7 +328,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorised(self, record: RecordedRequest) -> bool:
         if record.key_matched is False:
-            self._error(401, "Incorrect API key provided.", code="invalid_api_key")
+            # As OpenAI does: the key it was sent, quoted back (the client must mask it).
+            sent = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            self._error(401, f"Incorrect API key provided: {sent}.", code="invalid_api_key")
             return False
         return True
 
@@ -406,7 +408,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, fault.message or "Invalid request.")
             return True
         if kind == "unauthorized":
-            self._error(401, "Incorrect API key provided.", code="invalid_api_key")
+            # As OpenAI does: the key it was sent, quoted back (the client must mask it).
+            sent = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            self._error(401, f"Incorrect API key provided: {sent}.", code="invalid_api_key")
             return True
         if kind == "unknown_model":
             self._error(404, f"The model `{body.get('model')}` does not exist.", "model_not_found")

@@ -348,7 +348,6 @@ def test_key_is_sent_but_never_logged_or_raised(
         base_url=fake_openai.base_url,
         model="fake-model",
         client=make_client(fake_openai.base_url, SecretStr(secret), 2.0),
-        api_key=SecretStr(secret),
     )
     fake_openai.inject("server_error", "unauthorized")
     with caplog.at_level(logging.DEBUG), pytest.raises(EndpointRejected) as caught:

@@ -28,7 +28,13 @@ from harness.llm.errors import (
     StructuredOutputError,
 )
 from harness.llm.limits import endpoint_slots
-from harness.llm.retry import InvalidContent, RetryPolicy, call_with_retries, server_message
+from harness.llm.retry import (
+    InvalidContent,
+    RetryPolicy,
+    call_with_retries,
+    remember_key,
+    server_message,
+)
 from harness.llm.types import CallRecord, CallResult, ChatMessage, StructuredMode, T, Usage
 
 logger = logging.getLogger("harness.llm")
@@ -51,6 +57,7 @@ def tls_context() -> ssl.SSLContext:
 def make_client(base_url: str, api_key: SecretStr | None, timeout_s: float) -> openai.AsyncOpenAI:
     """The SDK client: our timeout, no SDK retries (tenacity owns them), the shared TLS context."""
     key = api_key.get_secret_value() if api_key is not None else NO_KEY
+    remember_key(key)  # masked wherever a server quotes it back
     return openai.AsyncOpenAI(
         base_url=base_url,
         api_key=key,
@@ -69,7 +76,6 @@ class OpenAIChat:
         base_url: str,
         model: str,
         client: openai.AsyncOpenAI,
-        api_key: SecretStr | None = None,
         policy: RetryPolicy = DEFAULT_POLICY,
         max_concurrency: int = 8,
         cache: ResponseCache | None = None,
@@ -86,7 +92,6 @@ class OpenAIChat:
         self.accounting = accounting if accounting is not None else Accounting()
         self.prices = prices or {}
         self.modes = modes
-        self._secret = api_key.get_secret_value() if api_key is not None else None
 
     def __repr__(self) -> str:
         return f"OpenAIChat(model={self.model!r}, endpoint={self.base_url!r})"
@@ -312,7 +317,7 @@ class OpenAIChat:
         status = error.status_code
         if status in (408, 409, 429) or status >= 500:
             return
-        message = self._redact(server_message(error))
+        message = server_message(error)
         where = f"{self.base_url} (model {self.model!r})"
         if status == 400 and mode != "text" and so.says_format_unsupported(message):
             raise FormatUnsupported(
@@ -328,9 +333,6 @@ class OpenAIChat:
             status=status,
             fix=fixes.get(status),
         ) from None
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
 
 
 class _CallState:

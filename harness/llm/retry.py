@@ -138,10 +138,27 @@ def server_message(error: openai.APIStatusError) -> str:
     return _without_key(text, error)
 
 
+# Every key handed to an SDK client (`make_client` records it). The key cannot be read back
+# from the failed request: since openai 3.6x, `error.request` no longer carries the
+# Authorization header.
+_SENT_KEYS: set[str] = set()
+
+
+def remember_key(key: str) -> None:
+    """Record a key sent to an endpoint, so a server message that quotes it is masked."""
+    if len(key) >= 8:  # shorter values ("x", "none") would mask ordinary words
+        _SENT_KEYS.add(key)
+
+
 def _without_key(text: str, error: openai.APIStatusError) -> str:
+    keys = set(_SENT_KEYS)
     auth = error.request.headers.get("authorization", "") if error.request is not None else ""
-    key = auth.removeprefix("Bearer ").strip()
-    return text.replace(key, "***") if len(key) >= 8 else text
+    sent = auth.removeprefix("Bearer ").strip()
+    if len(sent) >= 8:
+        keys.add(sent)
+    for key in sorted(keys, key=len, reverse=True):  # a key inside a longer one: longer first
+        text = text.replace(key, "***")
+    return text
 
 
 class _Backoff(wait_base):

@@ -162,7 +162,6 @@ async def open_router(
                     base_url=target.base_url,
                     model=target.model,
                     client=clients[client_key],
-                    api_key=target.api_key,
                     policy=policy,
                     max_concurrency=settings.max_concurrency,
                     cache=cache,
