@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from harness.llm import structured as so
@@ -41,6 +42,11 @@ logger = logging.getLogger("harness.llm")
 
 DEFAULT_POLICY = RetryPolicy()
 NO_KEY = "sk-no-key-required"  # sent to keyless local servers; the SDK insists on some value
+# Posted with the SDK's documented `client.post` for raw endpoints, not `chat.completions.create`:
+# the body is already a plain JSON dict, and `create` walks it (our JSON schema included) through
+# its TypedDict transform, 1.2 ms of CPU per call on the development machine, a third of the
+# SDK's time per call. Auth, timeouts, errors and the typed `ChatCompletion` are the same.
+CHAT_COMPLETIONS = "/chat/completions"
 
 
 @functools.cache
@@ -275,7 +281,9 @@ class OpenAIChat:
         async def attempt() -> str:
             async with endpoint_slots(self.base_url, self.max_concurrency):
                 try:
-                    response = await self.client.chat.completions.create(**kwargs)
+                    response = await self.client.post(
+                        CHAT_COMPLETIONS, body=kwargs, cast_to=ChatCompletion
+                    )
                 except openai.APIStatusError as error:
                     self._raise_if_final(error, mode)
                     raise
