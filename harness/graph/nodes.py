@@ -137,7 +137,11 @@ async def principal_intervenes(state: NegotiationState, runtime: Runtime[RunCont
 async def apply_event(state: NegotiationState, runtime: Runtime[RunContext]) -> Update:
     ctx = runtime.context
     slot = state.schedule[state.cursor]
-    event = next(e for e in events_due(ctx.scenario, state.extra_events, state.round) if e.id == slot.event_id)
+    event = next(
+        e
+        for e in events_due(ctx.scenario, state.extra_events, state.round)
+        if e.id == slot.event_id
+    )
     turn = Turn(
         id=_turn_id(state.round, slot, state.cursor),
         round=state.round,
@@ -153,9 +157,7 @@ async def apply_event(state: NegotiationState, runtime: Runtime[RunContext]) -> 
 async def close_round(state: NegotiationState, runtime: Runtime[RunContext]) -> Update:
     ctx = runtime.context
     update: Update = {
-        "clause_history": [
-            ClauseSnapshot(round=state.round, clauses=list(state.clauses.values()))
-        ],
+        "clause_history": [ClauseSnapshot(round=state.round, clauses=list(state.clauses.values()))],
         "summaries": {
             **state.summaries,
             state.round: round_summary(state.round, state.turns, state.clauses),
@@ -168,7 +170,9 @@ async def close_round(state: NegotiationState, runtime: Runtime[RunContext]) -> 
     return update
 
 
-StepName = Literal["hold_caucus_turn", "take_table_turn", "principal_intervenes", "apply_event", "close_round"]
+StepName = Literal[
+    "hold_caucus_turn", "take_table_turn", "principal_intervenes", "apply_event", "close_round"
+]
 
 NODE_FOR_PHASE: dict[str, StepName] = {
     "caucus": "hold_caucus_turn",
@@ -178,12 +182,14 @@ NODE_FOR_PHASE: dict[str, StepName] = {
 }
 
 
-def next_step(state: NegotiationState) -> StepName:
+# The routers are `async def` although they never await: LangGraph runs a plain function in a
+# thread-pool executor on every call, a thread round trip per step of every run.
+async def next_step(state: NegotiationState) -> StepName:
     """Route to the node for the slot at the cursor, or close the round."""
     if state.outcome is not None or state.cursor >= len(state.schedule):
         return "close_round"
     return NODE_FOR_PHASE[state.schedule[state.cursor].phase]
 
 
-def after_close(state: NegotiationState) -> Literal["open_round", "__end__"]:
+async def after_close(state: NegotiationState) -> Literal["open_round", "__end__"]:
     return "__end__" if state.outcome is not None else "open_round"
