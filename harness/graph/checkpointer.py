@@ -114,11 +114,12 @@ async def open_checkpointer(run_dir: Path) -> AsyncIterator[InlineSqliteSaver]:
     """The run's SQLite checkpointer (WAL, so a kill -9 never corrupts it)."""
     conn = sqlite3.connect(run_dir / CHECKPOINT_FILE, check_same_thread=False)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL is the WAL setting SQLite recommends: every commit survives a killed process
         # and the file is never corrupted; only a power cut can lose the last commits (and
         # then resume redoes those steps). FULL cost an fsync per step on the critical path.
+        # Set first, so that switching a new file to WAL is not itself synced in FULL mode.
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA journal_mode=WAL")
         saver = InlineSqliteSaver(conn, serde=_serializer())
         saver.setup()
         yield saver
