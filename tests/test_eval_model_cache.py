@@ -66,3 +66,18 @@ def test_a_damaged_cache_file_is_retrained(monkeypatch: pytest.MonkeyPatch) -> N
     assert trained == [1]
     assert _predict(again) == _predict(model)
     assert path.read_bytes() != b"not a pickle"  # rewritten with the retrained model
+
+
+def test_a_change_to_the_feature_code_retrains(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The rules file and training data unchanged, but text.py/rules.py edited: the cached model's
+    # features would be stale, so it must not be loaded.
+    pack = load_pack("us-china-2019")
+    rules = load_ruleset(pack)
+    _fresh_process(monkeypatch)
+    model = statistical.model_for(pack, rules)
+
+    trained = _fresh_process(monkeypatch)
+    monkeypatch.setattr(statistical, "feature_code_digest", lambda: "edited rules.py")
+    again = statistical.model_for(pack, rules)
+    assert trained == [1]
+    assert again.digest != model.digest

@@ -11,6 +11,7 @@ ruleset and training file. Everything is deterministic (fixed `random_state`, so
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 from collections.abc import Sequence
@@ -172,6 +173,15 @@ def training_set(
 
 
 _MODELS: dict[tuple[str, ...], StatModel] = {}
+# The modules that turn a turn into features: a change to any of them makes a cached model's
+# features stale even when the pack, rules file and training data are unchanged.
+FEATURE_MODULES = ("text.py", "ruleset.py", "rules.py", "statistical.py")
+
+
+@functools.cache
+def feature_code_digest() -> str:
+    here = Path(__file__).resolve().parent
+    return hashlib.sha256(b"".join((here / m).read_bytes() for m in FEATURE_MODULES)).hexdigest()
 
 
 def model_for(
@@ -182,7 +192,7 @@ def model_for(
     By default it learns from every training split (`TRAINING_SPLITS`), never from `dev` or
     `holdout`. A trained model is also kept in the cache folder, so a new process (each
     `impasse eval`) loads it instead of training again; any change to the pack, the rules, the
-    training files or scikit-learn gives a new key.
+    feature code, the training files or scikit-learn gives a new key.
     """
     paths = (
         list(train_paths) if train_paths is not None else [gold_path(s) for s in TRAINING_SPLITS]
@@ -191,6 +201,7 @@ def model_for(
         pack.id,
         pack.content_hash,
         rules.digest,
+        f"features {feature_code_digest()}",
         f"scikit-learn {version('scikit-learn')}",
         *(f"{p.name}:{file_digest(p)}" for p in paths),
     )
