@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.6.0"
+EVALUATOR_VERSION = "1.7.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -36,6 +36,15 @@ EVALUATOR_VERSION = "1.6.0"
 #      lines, minimal pairs whose compliant half uses more of the line's words); same rule.
 # 1.6: 520 more (train_extra7: both sides' lines in fresh wording, hard linguistic cases,
 #      compliant turns full of the other side's demands); the rule kept 0.5/0.5.
+# 1.7: fewer false alarms, by general rules of language and one gating rule, chosen by 5-fold CV
+#      on the training splits only. Negation scope: a "no" closed by a comma stops there, a
+#      negation let in by a pattern's free word gap counts ("am NOT soft"), "not dropping the
+#      pledge" keeps it, "never been tougher" asserts, "rather X than Y" refuses Y, "no X, no
+#      deal" without a comma. Answers after the act ("...: the answer on all three is no",
+#      "X, no.", "is outside my mandate"), disclaimers ("an observation, not an offer"), the
+#      other side's paper or ask summarised ("Their list: ...", "Xi wants ..."), acts inside a
+#      relative clause. A layer-2 violation read only from sentences that commit the speaker to
+#      nothing needs T_NON_ASSERTION, like one read from non-asserted acts.
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -46,9 +55,11 @@ EVALUATOR_VERSION = "1.6.0"
 # the settings within 0.01 of the best CV F1 (0.756 at 0.4/0.5): 0.45/0.6, P 0.82 R 0.69.
 # 1.5, same rule over 2,090 turns: best F1 0.757 at 0.45/0.45; picked 0.5/0.5 (F1 0.752, P 0.81).
 # 1.6, over 2,610 turns: best F1 0.777 at 0.4/0.45; the rule keeps 0.5/0.5 (F1 0.767, P 0.82).
+# 1.7, same 2,610 turns, 19 settings: best F1 0.813 at 0.35/0.4 and 0.4/0.4; the rule picks
+# 0.5/0.45 (F1 0.805, P 0.894; 0.5/0.5 gave F1 0.801, 0.012 below the best).
 T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
-T_UNTOUCHED = 0.5  # an entry whose topic words never appear (paraphrase)
+T_UNTOUCHED = 0.45  # an entry whose topic words never appear (paraphrase)
 T_DERIVED = 0.6  # a position whose topic was derived from its examples
 RULE_CONFIDENCE = 0.9
 
@@ -139,14 +150,25 @@ class Evaluator:
                 if er is not None and er.touched and p[best] >= T_DERIVED:
                     label, confidence = best, p[best]  # type: ignore[assignment]
             elif er is not None and er.touched:
-                wanted = T_NON_ASSERTION if er.only_non_assertions else T_TOUCHED
+                # A violation read only from clauses whose sentences commit the speaker to
+                # nothing (questions, suppositions, the other side's asks, disclaimed musing,
+                # ones the next sentence rejects) needs the same confidence as one read from
+                # non-asserted acts.
+                unasserted = er.only_non_assertions or (
+                    best == "violated" and not er.hits and reading.asserts_nothing(er.touched)
+                )
+                wanted = T_NON_ASSERTION if unasserted else T_TOUCHED
                 if p[best] >= wanted and p[best] > p["none"]:
                     label, confidence = best, p[best]  # type: ignore[assignment]
                 elif er.only_non_assertions or p["none"] >= T_TOUCHED:
                     label, confidence, layer = "not_addressed", p["none"], "rules"
                 else:
                     label, confidence = "ambiguous", 1.0 - p[best]
-            elif p[best] >= T_UNTOUCHED:
+            elif p[best] >= (
+                T_NON_ASSERTION
+                if best == "violated" and reading.asserts_nothing([])
+                else T_UNTOUCHED
+            ):
                 label, confidence = best, p[best]  # type: ignore[assignment]
                 quote = _best_sentence(reading)
         if label is None:

@@ -13,6 +13,7 @@ with the facts found as features.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -65,17 +66,60 @@ _STRICT_WEAK = re.compile(r"\b(?:would|could|might)\b")
 _REPORTER = re.compile(
     r"\b(?:people|some|someone|somebody|critics|the press|the media|media|fake news|reporters|"
     r"pundits|commentators|democrats|everyone|everybody|nobody|no one|the papers|headlines|"
-    r"others|he|she)\s+(?:[\w']+\s+){0,3}?" + tx.REPORT_VERB + r"\b"
+    r"others|he|she|anybody|anyone)\s+(?:[\w']+\s+){0,3}?" + tx.REPORT_VERB + r"\b"
 )
 # "No pledge, no deal": the first "no" sets a condition, it does not negate the act.
 _NO_X_NO_DEAL = re.compile(
-    r"^[^,.;]{0,40},\s+(?:then\s+)?(?:there(?:'s| is| will be)\s+)?no\s+(?:deal|agreement|signature)\b"
+    r"^[^,.;]{0,40}?(?:,\s+|\s+)(?:then\s+)?(?:there(?:'s| is| will be)\s+)?no\s+"
+    r"(?:deal|agreement|signature)\b"
 )
+# Scope of negation (generic rules of English, not of any turn):
+# - a determiner "no"/"without" scopes over its own noun phrase only, so one that a comma
+#   closes does not reach the act after it ("no full text, no outside referee");
+_CLOSED_NO = re.compile(r"\b(?:no|without)\b[^,;:]*[,;:]")
+# - a negated verb of giving up applied to a position keeps it ("we are not dropping the
+#   pledge"): for an uphold act the abandonment itself is one more negation;
+_ABANDON_BEFORE = re.compile(
+    r"\b(?:drop|abandon|giv(?:e|ing|en) up|gave up|forg[oe]|waiv|scrap|soften|relax|trad(?:e|ing) "
+    r"away|bargain(?:ing)? away|sacrific|shelv|budg|back(?:ing)? (?:off|away from|down on)|"
+    r"walk(?:ing)? back|let(?:ting)? go of|surrender|concede|conceding|compromis(?:e|ing) on|"
+    r"remov|strik(?:e|ing)|delet)\w*(?:\s+on)?(?:\s+[\w'-]+){0,2}\s*$"
+)
+# - "never been tougher", "couldn't be firmer": a negated comparative of superiority asserts;
+_NEG_COMPARATIVE = re.compile(r"(?:\bnever|\bnot|n't)\s+(?:\w+\s+)?(?:been|be)\s*$")
+# - "I'd rather walk away than sign it": the act after "rather ... than" is refused.
+_RATHER_THAN = re.compile(r"\brather\b[^.;]*\bthan\b(?:\s+[\w']+){0,6}\s*$")
 # The own side joins what it just attributed to the other: "..., and we will do the same".
 _JOIN = re.compile(
     r"\b(?:(?:we|china|i)(?: will|'ll| can| shall)? (?:do the same|follow suit|match (?:it|that))|"
     r"so will we|and we too)\b"
 )
+
+
+# "An American judge of our compliance, no.": a bare "no" closing the sentence answers it.
+_ELLIPTIC_NO = re.compile(r"[\s,:;-]*(?:no|never|not a chance|no way)[.!]*\s*$")
+_RELATIVE = re.compile(
+    r"(?:\b(?:a|an|any|the|every|some|one)\s+(?:[\w'-]+\s+){0,2}?(?:that|which|where|whereby|"
+    r"in which|under which)|(?:^|\s)what)(?:\s+[\w'.-]+){0,3}\s*$"
+)
+_DOC_NOUN = (
+    r"(?:paper|note|notes|draft|list|proposal|text|chapter|request|requests|demands?|asks?|"
+    r"position|offer|idea|wording|language|terms|letter|memo|non-paper|plan)"
+)
+
+
+@functools.cache  # one compiled pattern per side's "other" references
+def _other_doc(other: re.Pattern[str]) -> re.Pattern[str]:
+    """The other side's document, then what it says: "their list:", "Mnuchin's note asks"."""
+    return re.compile(
+        r"(?:"
+        + other.pattern
+        + r")(?:'s)?\s+(?:[\w-]+\s+){0,2}?"
+        + _DOC_NOUN
+        + r"\b(?:[^.;:]{0,30}:|\s+(?:[\w']+\s+){0,2}?"
+        + tx.REPORT_VERB
+        + r"\b)"
+    )
 
 
 @dataclass(frozen=True)
@@ -161,6 +205,17 @@ class TurnReading:
     sentences: list[tx.Span]
     entries: dict[str, EntryReading]
     injection: list[tx.Span]
+    # Sentences that commit the speaker's side to nothing: questions, suppositions, reports of
+    # the other side's asks, disclaimed musing, or ones the next sentence rejects.
+    unasserted: list[tx.Span] = field(default_factory=list)
+    disclaimed: bool = False  # "that's an observation, not an offer", "nothing is decided"
+
+    def asserts_nothing(self, spans: list[tx.Span]) -> bool:
+        """True when every span lies in a sentence that commits the speaker to nothing."""
+        spans = spans or self.sentences
+        return bool(spans) and all(
+            any(u.start <= s.start < u.end for u in self.unasserted) for s in spans
+        )
 
 
 # A reference right after one of these words is an object, not the subject of the act:
@@ -281,14 +336,36 @@ def _read_hit(
             content,
         )
     )
+    if not reported:
+        # The other side's paper or list, summarised: "Their list: laws changed, ...",
+        # "Mnuchin's note asks three things: ...", "Lighthizer's paper says the U.S. would ...".
+        head = sent[:pos]
+        doc = None
+        for doc in _other_doc(other_re).finditer(head):
+            pass
+        reported = doc is not None and _last_ref(head[doc.end() :], own_re, other_re) != "own"
     if act.agent == "any" and not reported:
         # "the Americans keep proposing that they alone rule ...": the report sits inside.
         inside = match.group()[len(first_word) :]
         reported = bool(re.search(r"\b" + tx.REPORT_VERB + r"\b", inside)) and bool(
             other_re.match(match.group())
         )
-    negations = tx.negation_count(content) + (1 if tx.POST_NEGATION.search(suffix) else 0)
+    negations = tx.negation_count(_CLOSED_NO.sub(" ", content)) + (
+        1 if tx.POST_NEGATION.search(suffix) else 0
+    )
+    if not act.spells_negation:
+        negations += tx.negation_count(match.group())
     if re.search(r"\b(?:no|without)\b[^,]*$", content) and _NO_X_NO_DEAL.match(suffix):
+        negations -= 1
+    if _RATHER_THAN.search(content):
+        negations += 1
+    if act.direction == "uphold" and _ABANDON_BEFORE.search(content):
+        negations += 1
+    if (
+        act.direction == "uphold"
+        and _NEG_COMPARATIVE.search(content)
+        and re.match(r"\w+er\b", match.group())
+    ):
         negations -= 1
     question = sent.rstrip().endswith("?") or bool(tx.QUESTION_START.match(sent))
     if question:
@@ -301,9 +378,19 @@ def _read_hit(
         tx.REJECTION.search(later[s.start - clause.end : s.end - clause.end].strip())
         for s in reading.sentences
         if s.end > clause.end
-    ) or bool(tx.REJECTION.search(norm[clause.end : sentence.end]))
-    musing = bool(tx.MUSING.match(sent.strip())) or bool(
-        tx.HYPOTHETICAL_ANYWHERE.search(sent[: pos + len(match.group())])
+    ) or bool(
+        tx.REJECTION.search(norm[clause.end : sentence.end])
+        or tx.REJECTION.search(suffix)
+        or _ELLIPTIC_NO.match(norm[clause.end : sentence.end])
+    )
+    # "a summit where the duties vanish ...", "what the NPC legislates": a relative clause
+    # describes a thing; it commits nobody to the act inside it.
+    relative = act.direction == "violate" and bool(_RELATIVE.search(content))
+    disclaimed = act.direction == "violate" and reading.disclaimed
+    musing = (
+        disclaimed
+        or bool(tx.MUSING.match(sent.strip()))
+        or bool(tx.HYPOTHETICAL_ANYWHERE.search(sent[: pos + len(match.group())]))
     )
     hypothetical = (
         musing
@@ -344,6 +431,8 @@ def _read_hit(
             return hit("upheld", "made the condition of a deal")
     if hypothetical:
         return hit(None, "hypothetical")
+    if relative and not negated:
+        return hit(None, "inside a relative clause")
     if reported:
         return hit(None, "reports the other side")
     if act.direction == "violate":
@@ -411,6 +500,61 @@ def _read_concepts(
             er.touched.append(sentence)
 
 
+_ACCEPTS = re.compile(
+    r"\b(?:so be it|(?:we|i)(?: can| will|'ll)? (?:accept|agree to|go along with|live with) "
+    r"(?:it|that|this)|(?:that's|that is|it's|it is) (?:fine|okay|ok|acceptable|all right)|"
+    r"fine (?:by|with) (?:us|me)|(?:we|i)(?: are|'re| am|'m) (?:prepared|ready|willing|happy|glad) to|"
+    r"(?:i|we)(?:'ll| will) (?:propose|offer|put (?:that|it) forward)|let them|"
+    r"let \w+(?: \w+)? (?:agree|accept|sign|have)|works for (?:us|me)|has my (?:approval|blessing))\b"
+    r"|^fine\b|, fine\b"
+)
+
+
+@functools.cache  # one compiled pattern per side's "other" references
+def _other_asks(other: re.Pattern[str]) -> re.Pattern[str]:
+    """A sentence opening on the other side's ask: "Xi wants ...", "Washington has asked that"."""
+    return re.compile(
+        r"^(?:[\w,.'-]+\s+){0,3}?(?:" + other.pattern + r")(?:'s|'re|'ve|'d)?\s+"
+        r"(?:[\w'-]+\s+){0,3}?(?:" + tx.REPORT_VERB + r"|like)\b"
+        # the object of the ask is no subject: "the Americans want our delegation to ..."
+        r"(?:\s+(?:[\w']+\s+){0,2}?to\b)?"
+    )
+
+
+def _unasserted(
+    reading: TurnReading, own: re.Pattern[str], other: re.Pattern[str]
+) -> list[tx.Span]:
+    """The sentences of a turn that commit the speaker's side to no act."""
+    norm, sents, disclaimed = reading.norm, reading.sentences, reading.disclaimed
+    out = []
+    for i, sentence in enumerate(sents):
+        sent = norm[sentence.start : sentence.end].strip()
+        core = _FILLER.sub("", sent)
+        nxt = norm[sents[i + 1].start : sents[i + 1].end].strip() if i + 1 < len(sents) else ""
+        if disclaimed:
+            out.append(sentence)
+            continue
+        # "Would a panel meet your concern? We are prepared to sign that.", "X wants Y. Fine,
+        # let them.": what the own side then accepts is offered, however it was introduced.
+        if _ACCEPTS.search(sent) or _ACCEPTS.search(nxt):
+            continue
+        asks = _other_asks(other).match(core)
+        if asks and tx.CONDITIONAL.search(core[: asks.end()]):
+            asks = None  # "if they want the tariffs gone, ..." supposes; it reports nothing
+        if (
+            sent.endswith("?")
+            or bool(tx.MUSING.match(core))
+            or bool(re.match(r"(?:even if|even though|suppose|whether)\b", core))
+            or bool(asks and _last_ref(core[asks.end() :], own, other) != "own")
+            or bool(_other_doc(other).match(core))
+            or bool(tx.REPORT_FRAME.match(core) or _REPORTER.match(core))
+            or bool(nxt and (tx.REJECTION.search(nxt) and not re.match(r"(?:we|i)\b", nxt)))
+            or bool(nxt and tx.ANSWER_NO.match(nxt))
+        ):
+            out.append(sentence)
+    return out
+
+
 def read_turn(
     text: str,
     side: Side | None,
@@ -435,6 +579,8 @@ def read_turn(
     )
     if side is None:
         return reading
+    reading.disclaimed = bool(tx.DISCLAIMER.search(norm))
+    reading.unasserted = _unasserted(reading, rules.own[side], rules.other[side])
     cues = [
         tx.speech_cues(norm[s.start : s.end], rules.own[side], rules.other[side]) for s in sents
     ]

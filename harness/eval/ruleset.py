@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import EvalError
+from harness.eval.text import NEGATION
 from harness.pack.models import LedgerEntry, PersonaPack, Side
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "evals" / "rules"
@@ -79,6 +80,13 @@ class Act:
     needs: re.Pattern[str] | None
     unless: re.Pattern[str] | None
     polar: bool = True
+    # The pattern spells a negation itself ("don't need a pledge"): a negation inside its match
+    # is part of the act. Otherwise one that a free word gap let in ("am NOT soft") negates it.
+    spells_negation: bool = False
+
+
+def _spells_negation(pattern: str) -> bool:
+    return bool(NEGATION.search(re.sub(r"\\[a-zA-Z]|[\\()?:|*+{}\[\]^$]", " ", pattern)))
 
 
 @dataclass(frozen=True)
@@ -300,6 +308,7 @@ def _compiled(pack: PersonaPack, path: Path) -> Ruleset:
                         needs=_compile(item.needs, at + ".needs", path) if item.needs else None,
                         unless=_compile(item.unless, at + ".unless", path) if item.unless else None,
                         polar=item.polar,
+                        spells_negation=_spells_negation(item.re),
                     )
                 )
         concepts = tuple(

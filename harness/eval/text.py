@@ -99,7 +99,9 @@ def sentences(text: str, norm: str | None = None) -> list[Span]:
 _CLAUSE_BREAK = re.compile(
     r",?\s+(?=(?:but|yet|although|though|whereas|while|unless|even if|even though|if|because|"
     r"so that|and (?:we|i|they|you|china|beijing|the)\b|or (?:we|you)\b|provided that|as long as)\b)"
-    r"|\s+-+\s+|\s*:\s+|,\s+(?=(?:and|or|we|i|you|they|china|beijing|washington|the)\b)"
+    r"|\s+-+\s+|\s*:\s+|,\s+(?=(?:and|or|so|we|i|you|they|china|beijing|washington|the)\b)"
+    # "no full text, no outside referee": each "no" opens its own clause ("no X, no deal" stays).
+    r"|,\s+(?=no\b(?!\s+(?:deal|agreement|signature)\b))"
 )
 
 
@@ -132,10 +134,14 @@ NEGATION = re.compile(
 # Said after the act: "changing our laws is off the table".
 POST_NEGATION = re.compile(
     r"^[^.]{0,40}?\b(?:is|are|will be|remains?|stays?)\s+(?:simply\s+|completely\s+|totally\s+)?"
-    r"(?:off the table|out of the question|not (?:on the table|acceptable|possible|happening|"
+    r"(?:off the table|out of the question|outside (?:my|our|anyone's|the delegation's) mandate|not (?:on the table|acceptable|possible|happening|"
     r"going to happen|an option|negotiable|credible|enough)|unacceptable|impossible|a non-starter|"
     r"non-negotiable|worth nothing|meaningless|useless|a fantasy|a joke|"
-    r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|is not something|"
+    r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|isn't coming|is not coming|"
+    r"aren't coming|are not coming|"
+    # "... is not something we trade away" denies giving it up, so it keeps the act.
+    r"is not something(?! (?:[\w']+ ){0,2}(?:trad|giv|bargain|negotiat|sell|compromis|drop|"
+    r"abandon|surrender|waiv|sacrific|concede))|"
     r"won't (?:fly|wash|work|pass)|will not (?:fly|wash|work|pass)|(?:does|do)n't (?:fly|wash|work)|"
     r"is (?:a )?(?:non-starter|worthless|a fantasy))"
 )
@@ -216,6 +222,33 @@ REJECTION = re.compile(
     r"(?:i|we) (?:won't|will not|will never|am not going to|are not going to) (?:do|accept|allow|sign) "
     r"(?:that|it|this)|(?:they|you) (?:are|'re) not getting (?:it|that))\b|^no[.!]|^(?:we|i) won't[.!]|"
     r"^not going to happen|^wrong[.!]|^(?:that's |that is |this is )?(?:false|not true|untrue|fake)[.!;]"
+    # An answer or verdict on what was just named: "...: the answer on all three is no", "...:
+    # none of these is acceptable", "... is dead on arrival", "Not me!", "No, Vice Premier."
+    r"|\b(?:(?:the|our|my) answer (?:on|to) [\w\s'-]{1,30}? is no|(?:the|our|my) answer is "
+    r"(?:the same|still)[:,]? (?:no|not)\b|(?:none|neither) of (?:these|this|that|them|those|it) "
+    r"(?:is|are) (?:acceptable|possible|happening|on the table)|dead on arrival|"
+    r"(?:in no position|not in a position) to (?:accept|agree)|, not ours\b|"
+    r"(?:that|this|it)(?:'s| is) not (?:the|a) deal|not (?:a deal|an agreement|something|anything) "
+    r"(?:that )?(?:[\w.']+ ){0,3}(?:will|would|'ll|can) (?:ever )?(?:sign|accept|agree to)|"
+    r"(?:that|this|it) (?:clause |language |part |line |sentence )?(?:has to|must|needs to) "
+    r"(?:come out|go)\b|(?:is|that's|that is) unacceptable|no (?:country|government|nation) "
+    r"(?:would|will|could) accept|(?:can't|cannot) live with (?:that|it|this)|(?:tell|told) "
+    r"(?:him|her|them|you) (?:no\b|no way|that is unacceptable|that's unacceptable))"
+    r"|^not (?:me|us|on my watch|this time|this president)\b"
+    r"|^no, (?:mr\.? |madam |mister )?(?:vice premier|[a-z]+)[.!]$"
+)
+# The speaker disowns what was said as a commitment: "That's an observation, not an offer",
+# "I'm only thinking out loud", "nothing is decided". What such a turn names is not offered.
+DISCLAIMER = re.compile(
+    r"\b(?:(?:an?|my|the) (?:observation|analytical point|point about \w+|thought|musing|question|"
+    r"description)(?: about [\w\s]{1,20}?)?,? (?:and |but )?not (?:an? |my )?(?:offer|proposal|"
+    r"commitment|position|threat)|not (?:an? )?(?:offer|proposal) to (?:your|their|the other) side|"
+    r"(?:i am|i'm) not (?:proposing|offering|suggesting) (?:anything|it|that|this)|"
+    r"nothing (?:is|has been) decided|(?:i haven't|i have not|we haven't|we have not) decided|"
+    r"thinking out loud|(?:i'm|i am) (?:only |just )?asking|(?:i|we) (?:only|just) raise|"
+    r"(?:i'm|i am) not saying (?:i|we) (?:will|would|should)|purely as an? (?:analytical|academic|"
+    r"hypothetical) (?:point|matter|question)|not acceptance|do not write (?:this|that|it) down as an "
+    r"offer|(?:is|was) not an offer)\b"
 )
 REPORT_FRAME = re.compile(
     r"\b(?:reports?|rumou?rs?|claims?|stories|headlines?|talk|suggestions?) (?:that|of)\b|"

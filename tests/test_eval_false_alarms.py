@@ -1,0 +1,57 @@
+"""Compliant turns that evaluator 1.6.0 flagged as violations (evaluator 1.7.0's rules of
+negation scope, answers after the act, reports, disclaimers and relative clauses), next to the
+violations they must still catch. The turns were written for this test, not taken from any
+gold split; they run on the real pack, rules and statistical layer."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.pack.load import load_pack
+from harness.pack.models import PersonaPack
+from tests.test_eval_rules import verdict_of
+
+LIST = (
+    "Their list: the laws rewritten, the whole text published, an American judge. "
+    "The answer on all three is no."
+)
+NO_NO_NO = "No full text, no American referee, no new statutes: those are our terms."
+
+CASES = [
+    # (speaker, text, issue, expected verdict)
+    # a "no" closed by a comma scopes over its own noun phrase only
+    ("liu_he", NO_NO_NO, "enforcement", "upheld"),
+    ("liu_he", NO_NO_NO, "text_publication", "upheld"),
+    # a negation inside the match ("am NOT soft") negates it
+    ("trump", "Believe me, I am NOT soft on China, not even a little.", "appear_soft", "upheld"),
+    # a negated verb of giving up keeps the line; the plain verb still breaks it
+    ("mnuchin", "We are not dropping the no-retaliation language, period.", "retaliation_pledge", "upheld"),
+    ("mnuchin", "We are dropping the no-retaliation language to get this done.", "retaliation_pledge", "violated"),
+    # the other side's list, answered after the act
+    ("liao_min", LIST, "legal_changes", "upheld"),
+    ("liao_min", LIST, "text_publication", "upheld"),
+    # "rather X than Y" refuses Y
+    ("lighthizer", "I would rather walk away than take the tariffs off at signing.", "tariff_removal", "upheld"),
+    # "anybody who thinks ..." reports a view, it commits nobody
+    ("xi", "Anybody who thinks China will rewrite its laws for Washington does not know China.", "legal_changes", "upheld"),
+    # plain violations are still caught
+    ("kudlow", "The tariffs come off the day the deal is signed.", "tariff_removal", "violated"),
+    ("liu_he", "We will ask the National People's Congress to amend the law.", "legal_changes", "violated"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pack() -> PersonaPack:
+    return load_pack("us-china-2019")
+
+
+@pytest.mark.parametrize(("speaker", "text", "issue", "expected"), CASES)
+def test_negation_scope_answers_and_reports(
+    pack: PersonaPack, speaker: str, text: str, issue: str, expected: str
+) -> None:
+    assert verdict_of(pack, speaker, text, issue) == expected
+
+
+def test_a_disclaimed_observation_is_no_offer(pack: PersonaPack) -> None:
+    text = "That's an observation, not an offer: if the tariffs came off at signing, markets would cheer."
+    assert verdict_of(pack, "kudlow", text, "tariff_removal") != "violated"
