@@ -105,11 +105,16 @@ class FakeOpenAI:
     fault_kinds: tuple[Fault, ...] = (Fault("server_error"),)
     seed: int = 0
     report_cached_tokens: bool = True
+    # Hold every chat request until requests carrying this many distinct API keys have arrived
+    # (0: never hold). Clients given different keys then provably run at the same time.
+    rendezvous_keys: int = 0
 
     def __post_init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
+        self._keys_seen: set[str] = set()
+        self._rendezvous = threading.Condition(self._lock)
         self._rng = random.Random(self.seed)
         self._stop = threading.Event()
         self._recent_prompts: deque[str] = deque(maxlen=32)
@@ -132,6 +137,8 @@ class FakeOpenAI:
 
     def stop(self) -> None:
         self._stop.set()  # ends stalls early
+        with self._rendezvous:
+            self._rendezvous.notify_all()  # and rendezvous waits
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -326,6 +333,19 @@ class _Handler(BaseHTTPRequestHandler):
             with self.fake._lock:
                 self.fake.in_flight -= 1
 
+    def _meet_other_clients(self) -> None:
+        """With `rendezvous_keys` set, wait (60 s at most) until that many keys have called."""
+        fake = self.fake
+        if not fake.rendezvous_keys:
+            return
+        with fake._rendezvous:
+            fake._keys_seen.add(self.headers.get("Authorization", ""))
+            fake._rendezvous.notify_all()
+            fake._rendezvous.wait_for(
+                lambda: len(fake._keys_seen) >= fake.rendezvous_keys or fake._stop.is_set(),
+                timeout=60,
+            )
+
     def _authorised(self, record: RecordedRequest) -> bool:
         if record.key_matched is False:
             # As OpenAI does: the key it was sent, quoted back (the client must mask it).
@@ -338,6 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         if not self._authorised(record):
             return
+        self._meet_other_clients()
         fault = fake._next_fault()
         if fault is not None:
             record.fault = fault.kind

@@ -2,7 +2,8 @@
 
 Both start together against one fake endpoint. Each must finish, under its own run id, with a
 complete, valid transcript holding every turn of the schedule; the two runs overlap in time
-(so they really ran at once) and, the model being deterministic, say the same things.
+(so they really ran at once: each uses its own key, and the fake answers no one until both keys
+have called) and, the model being deterministic, say the same things.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ def test_two_processes_share_a_transcripts_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "transcripts"
-    with scripted_fake(latency_s=0.01) as fake:
+    with scripted_fake(latency_s=0.01, rendezvous_keys=2) as fake:
         procs = [
-            spawn(RUN_ARGS, cli_env(fake.base_url, root, tmp_path / "cache"), tmp_path)
-            for _ in range(2)
+            spawn(
+                RUN_ARGS,
+                cli_env(fake.base_url, root, tmp_path / "cache", OPENAI_API_KEY=f"sk-test-{i}"),
+                tmp_path,
+            )
+            for i in range(2)
         ]
         results = [proc.communicate(timeout=120) for proc in procs]
     for proc, (_, err) in zip(procs, results, strict=True):
