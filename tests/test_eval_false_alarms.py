@@ -1,6 +1,7 @@
 """Compliant turns that evaluator 1.6.0 flagged as violations (evaluator 1.7.0's rules of
-negation scope, answers after the act, reports, disclaimers and relative clauses), next to the
-violations they must still catch. The turns were written for this test, not taken from any
+negation scope, answers after the act, reports, disclaimers and relative clauses; 1.8.0's
+"not part of our offer", late answers, the other side's message or draft, and mockery), next to
+the violations they must still catch. The turns were written for this test, not taken from any
 gold split; they run on the real pack, rules and statistical layer."""
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ CASES = [
     ("lighthizer", "I would rather walk away than take the tariffs off at signing.", "tariff_removal", "upheld"),
     # "anybody who thinks ..." reports a view, it commits nobody
     ("xi", "Anybody who thinks China will rewrite its laws for Washington does not know China.", "legal_changes", "upheld"),
+    # 1.8.0: "is not part of our offer" answers the act it follows
+    ("wang_shouwen", "Rewriting the statutes themselves is not part of our offer this week.", "legal_changes", "upheld"),
+    # a late "Seriously: no." answers what was piled up before it
+    ("liao_min", "Of course. And we will also let Washington print the full text in every newspaper. Anything else? Seriously: no.", "text_publication", "upheld"),
+    # "while we're at it" mocks what it lists
+    ("lighthizer", "Sure, and while we're at it we'll lift every tariff the moment you sign.", "tariff_removal", "upheld"),
     # plain violations are still caught
     ("kudlow", "The tariffs come off the day the deal is signed.", "tariff_removal", "violated"),
     ("liu_he", "We will ask the National People's Congress to amend the law.", "legal_changes", "violated"),
@@ -55,3 +62,17 @@ def test_negation_scope_answers_and_reports(
 def test_a_disclaimed_observation_is_no_offer(pack: PersonaPack) -> None:
     text = "That's an observation, not an offer: if the tariffs came off at signing, markets would cheer."
     assert verdict_of(pack, "kudlow", text, "tariff_removal") != "violated"
+
+
+@pytest.mark.parametrize(
+    ("speaker", "text"),
+    [
+        # the other side's message or draft, summarised, reports; so does "they feel"
+        ("mnuchin", "Wang Shouwen's message had three items: tariffs gone at signing, their courts, a summary. Noted."),
+        ("kudlow", "They feel we should lift the tariffs on the day of signing. I get it."),
+    ],
+)  # fmt: skip
+def test_the_other_sides_message_is_reported_not_offered(
+    pack: PersonaPack, speaker: str, text: str
+) -> None:
+    assert verdict_of(pack, speaker, text, "tariff_removal") != "violated"

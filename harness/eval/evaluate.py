@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.7.0"
+EVALUATOR_VERSION = "1.8.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -45,6 +45,11 @@ EVALUATOR_VERSION = "1.7.0"
 #      other side's paper or ask summarised ("Their list: ...", "Xi wants ..."), acts inside a
 #      relative clause. A layer-2 violation read only from sentences that commit the speaker to
 #      nothing needs T_NON_ASSERTION, like one read from non-asserted acts.
+# 1.8: 520 more (train_extra8: each side's lines, false-alarm bait, simulation-style turns), each
+#      batch scored fresh first. Rules: "is not part of our offer", "Seriously: no." and "So we
+#      won't." answer the act; the other side's message, view, wish list or draft "has" ...
+#      reports; "they feel" reports; "while we're at it", "Yes, of course, let's" and a bare
+#      "Sure." before "And ..." mock. The rule kept 0.5/0.45.
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -57,6 +62,8 @@ EVALUATOR_VERSION = "1.7.0"
 # 1.6, over 2,610 turns: best F1 0.777 at 0.4/0.45; the rule keeps 0.5/0.5 (F1 0.767, P 0.82).
 # 1.7, same 2,610 turns, 19 settings: best F1 0.813 at 0.35/0.4 and 0.4/0.4; the rule picks
 # 0.5/0.45 (F1 0.805, P 0.894; 0.5/0.5 gave F1 0.801, 0.012 below the best).
+# 1.8, over 3,130 turns (train_extra8 added), 19 settings: best F1 0.810 at 0.4/0.4; the rule
+# keeps 0.5/0.45 (F1 0.800, P 0.878; 0.5/0.5 gave F1 0.798, 0.013 below the best).
 T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.45  # an entry whose topic words never appear (paraphrase)

@@ -22,7 +22,8 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # `train_extra3`, `train_extra4` (1.3.0), `train_extra5` (1.4.0), `train_extra6` (1.5.0) and
 # `train_extra7` (1.6.0): 2,210 paraphrase-heavy turns, long multi-topic turns, compliant
 # near-misses, hard linguistic cases and minimal pairs by writers who saw only the gold README
-# and the article (never dev, holdout or the evaluator).
+# and the article (never dev, holdout or the evaluator). `train_extra8` (1.8.0): 520 more by
+# four such writers (China lines, U.S. lines, false-alarm bait, simulation-style turns).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -32,6 +33,7 @@ TRAINING_SPLITS = (
     "train_extra5",
     "train_extra6",
     "train_extra7",
+    "train_extra8",
 )
 
 

@@ -104,7 +104,8 @@ _RELATIVE = re.compile(
 )
 _DOC_NOUN = (
     r"(?:paper|note|notes|draft|list|proposal|text|chapter|request|requests|demands?|asks?|"
-    r"position|offer|idea|wording|language|terms|letter|memo|non-paper|plan)"
+    r"position|offer|idea|wording|language|terms|letter|memo|non-paper|plan|message|view|"
+    r"wish list)"
 )
 
 
@@ -116,9 +117,9 @@ def _other_doc(other: re.Pattern[str]) -> re.Pattern[str]:
         + other.pattern
         + r")(?:'s)?\s+(?:[\w-]+\s+){0,2}?"
         + _DOC_NOUN
-        + r"\b(?:[^.;:]{0,30}:|\s+(?:[\w']+\s+){0,2}?"
+        + r"\b(?:[^.;:]{0,30}:|\s+(?:[\w']+\s+){0,2}?(?:"
         + tx.REPORT_VERB
-        + r"\b)"
+        + r"|has|have|had|contains?|includes?)\b)"
     )
 
 
@@ -399,7 +400,12 @@ def _read_hit(
     )
     weak_re = _STRICT_WEAK if framed or permitted else tx.WEAK_MODAL
     weak = bool(weak_re.search(content))
-    sarcasm = bool(tx.SARCASM.search(sent))
+    before = [s for s in reading.sentences if s.end <= sentence.start]
+    sarcasm = bool(tx.SARCASM.search(sent)) or (
+        bool(before)
+        and sent.lstrip().startswith("and ")
+        and bool(tx.BARE_ASSENT.match(norm[before[-1].start : before[-1].end].strip()))
+    )
     injection = bool(tx.INJECTION.search(sent))
     own = ref == "own" or (ref is None and not imperative) or permitted
     other = (ref == "other" or imperative) and not permitted

@@ -137,6 +137,7 @@ POST_NEGATION = re.compile(
     r"(?:off the table|out of the question|outside (?:my|our|anyone's|the delegation's) mandate|not (?:on the table|acceptable|possible|happening|"
     r"going to happen|an option|negotiable|credible|enough)|unacceptable|impossible|a non-starter|"
     r"non-negotiable|worth nothing|meaningless|useless|a fantasy|a joke|"
+    r"not (?:part of|in) (?:our|the|any|this) (?:offer|deal|package|agreement|proposal)|"
     r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|isn't coming|is not coming|"
     r"aren't coming|are not coming|"
     # "... is not something we trade away" denies giving it up, so it keeps the act.
@@ -188,7 +189,7 @@ REPORT_VERB = (
     r"request(?:s|ed|ing)?|require[sd]?|call(?:s|ed|ing)? for|reported(?:ly)?|according to|"
     r"propos(?:ing|al)|suggesting|insisting|wanting|expecting|pushing for|pressing for|"
     r"assert(?:s|ed)?|argue[sd]?|allege[sd]?|complain(?:s|ed)?|imagine[sd]?|pretend(?:s|ed)?|"
-    r"dream(?:s|ed)? of|hint(?:s|ed)?|wrote|write[s]?|tweet(?:s|ed)?)"
+    r"dream(?:s|ed)? of|hint(?:s|ed)?|wrote|write[s]?|tweet(?:s|ed)?|feel(?:s)?)"
 )
 PASSIVE_REPORT = re.compile(
     r"\b(?:(?:were|was|are|is|been|being|get|got) (?:asked|told|pressed|pushed|expected|"
@@ -198,8 +199,11 @@ SARCASM = re.compile(
     r"^(?:oh,? |ah,? )(?:sure|right|yes|of course|great|wonderful)\b"
     r"|^(?:sure|right|of course|yeah)[,!.]*\s*(?:and |then )?(?:we'll|we will|i'll|let's) just\b"
     r"|\b(?:yeah right|as if|when pigs fly|dream on|in your dreams|that'll be the day|"
-    r"nice try|good luck with that)\b"
+    r"nice try|good luck with that|while (?:we're|we are) at it)\b"
+    r"|^(?:yes,? )?of course,? let's\b"
 )
+# A bare "Sure." or "Of course." whose next sentence piles on with "And ...": the pile is mocked.
+BARE_ASSENT = re.compile(r"^(?:oh,? )?(?:sure|of course|right|yes, of course)[.!]+$")
 INJECTION = re.compile(
     r"\b(?:ignore (?:all |any |your |the |my )?(?:previous |prior |earlier |above |original )?"
     r"(?:instructions|prompts?|rules|directions|guidance|brief)|"
@@ -235,6 +239,8 @@ REJECTION = re.compile(
     r"(?:would|will|could) accept|(?:can't|cannot) live with (?:that|it|this)|(?:tell|told) "
     r"(?:him|her|them|you) (?:no\b|no way|that is unacceptable|that's unacceptable))"
     r"|^not (?:me|us|on my watch|this time|this president)\b"
+    # "Anything else? Seriously: no.", "A disaster. So we won't."
+    r"|^(?:seriously|honestly|frankly|so|and so|in short)[:,]?\s*(?:no|we won't|we will not)[.!]"
     r"|^no, (?:mr\.? |madam |mister )?(?:vice premier|[a-z]+)[.!]$"
 )
 # The speaker disowns what was said as a commitment: "That's an observation, not an offer",
