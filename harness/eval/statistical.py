@@ -4,9 +4,9 @@ One logistic regression predicts `violated`, `upheld` or `none` for an entry giv
 of the turn that touch it. Features: word 1-2-grams (shared, and crossed with the entry id so
 each entry can learn its own vocabulary), character 3-5-grams for paraphrase and morphology, and
 the rule layer's facts (negation, own-side act, question, hypothetical, report, ...) as tokens,
-alone and in pairs. It trains on the ledger's `complies`/`violates` examples plus the gold
-training splits (`train`, `train_extra`, `train_extra2`), never on `dev`; training takes a few seconds and is memoized per pack,
-ruleset and training file. Everything is deterministic (fixed `random_state`, sorted inputs).
+alone and in pairs. It trains on the ledger's `complies`/`violates` examples plus every gold
+training split (`TRAINING_SPLITS`), never on `dev` or `holdout`; training takes a few seconds
+and is memoized per pack, ruleset, feature code and training file. Everything is deterministic (fixed `random_state`, sorted inputs).
 """
 
 from __future__ import annotations
