@@ -80,7 +80,9 @@ def main() -> None:
         growth = []
         with scripted_fake() as fake:
             for rounds in (5, 10, 20, 40):
-                transcript, _ = asyncio.run(one_run(fake.base_url, Path(tmp) / f"g{rounds}", rounds))
+                transcript, _ = asyncio.run(
+                    one_run(fake.base_url, Path(tmp) / f"g{rounds}", rounds)
+                )
                 table = [t for t in transcript.turns if t.phase == "table" and t.round == rounds]
                 growth.append(
                     {
@@ -90,7 +92,10 @@ def main() -> None:
                         ),
                         "total_prompt_tokens": transcript.meta.usage.prompt_tokens,
                         "total_tokens_per_round": round(
-                            (transcript.meta.usage.prompt_tokens + transcript.meta.usage.completion_tokens)
+                            (
+                                transcript.meta.usage.prompt_tokens
+                                + transcript.meta.usage.completion_tokens
+                            )
                             / rounds,
                             1,
                         ),
@@ -101,7 +106,9 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     zero = results["zero_latency"]
-    print(f"harness time per turn (zero latency): {zero['harness_ms_per_turn']} ms over {zero['model_turns']} turns")
+    print(
+        f"harness time per turn (zero latency): {zero['harness_ms_per_turn']} ms over {zero['model_turns']} turns"
+    )
     lat = results["fixed_latency"]
     print(
         f"fixed {lat['latency_s']}s latency: wall {lat['wall_s']} s vs sum of latencies "

@@ -80,8 +80,12 @@ class PuppetChat:
             raise self.owner.failure  # type: ignore[misc]
         value = schema.model_validate(self.owner.script(cue))
         record = CallRecord(
-            endpoint="puppet://", model="puppet", mode="json_schema",
-            usage=Usage(prompt_tokens=sum(len(m.content) for m in messages) // 4, completion_tokens=20),
+            endpoint="puppet://",
+            model="puppet",
+            mode="json_schema",
+            usage=Usage(
+                prompt_tokens=sum(len(m.content) for m in messages) // 4, completion_tokens=20
+            ),
         )
         return CallResult(value=value, record=record)
 
@@ -102,4 +106,8 @@ class PuppetModels:
         return [RoleModel(role="default", model="puppet", endpoint="puppet://")]
 
     def prompts_of(self, persona: str) -> list[str]:
-        return ["\n".join(m.content for m in cue.messages) for cue in self.cues if cue.persona == persona]
+        return [
+            "\n".join(m.content for m in cue.messages)
+            for cue in self.cues
+            if cue.persona == persona
+        ]

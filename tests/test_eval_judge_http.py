@@ -28,7 +28,9 @@ TURNS = [
 def judge_reply(body: dict[str, Any]) -> dict[str, Any]:
     prompt = body["messages"][-1]["content"]
     entry = re.search(r"^id: (\S+)$", prompt, re.MULTILINE).group(1)  # type: ignore[union-attr]
-    turn = re.search(r'<turn speaker="[^"]+" side="[^"]+">\n(.*)\n</turn>', prompt, re.DOTALL).group(1)  # type: ignore[union-attr]
+    turn = re.search(
+        r'<turn speaker="[^"]+" side="[^"]+">\n(.*)\n</turn>', prompt, re.DOTALL
+    ).group(1)  # type: ignore[union-attr]
     if entry != LAW_LINE:
         return {"verdict": "not_addressed", "quote": "", "reason": "other position"}
     if "statutes" in turn:

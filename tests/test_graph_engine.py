@@ -52,9 +52,7 @@ def test_full_run_of_every_scenario_saves_a_valid_transcript(pack, store):
         assert transcript.status == "complete"
         assert transcript.outcome is not None and transcript.outcome.result == "no_deal"
         assert transcript.outcome.ended_round == 2
-        expected = [
-            len(schedule_round(scenario, pack, r, [])) for r in (1, 2)
-        ]
+        expected = [len(schedule_round(scenario, pack, r, [])) for r in (1, 2)]
         assert [sum(1 for t in transcript.turns if t.round == r) for r in (1, 2)] == expected
         ids = [t.id for t in transcript.turns]
         assert len(ids) == len(set(ids))
@@ -78,7 +76,9 @@ def test_washington_round_has_phases_in_order_and_the_tariff_event(pack, store):
     assert table[0].speaker == "lighthizer" and table[1].speaker == "liu_he"  # leads first
     events = [t for t in transcript.turns if t.phase == "event"]
     scenario = pack.scenarios["washington-2019-05"]
-    assert [e.utterance for e in events] == [e.text.strip() for e in scenario.events if e.round <= 2]
+    assert [e.utterance for e in events] == [
+        e.text.strip() for e in scenario.events if e.round <= 2
+    ]
 
 
 def test_walk_out_ends_in_breakdown(store):
@@ -87,7 +87,9 @@ def test_walk_out_ends_in_breakdown(store):
             return {"action": "walk_out", "utterance": "We are leaving."}
         return None
 
-    transcript = run(RunRequest(scenario="washington-2019-05"), PuppetModels(scripted(moves)), store)
+    transcript = run(
+        RunRequest(scenario="washington-2019-05"), PuppetModels(scripted(moves)), store
+    )
     assert transcript.outcome.result == "breakdown"
     assert transcript.outcome.talks_continue is False
     assert transcript.outcome.ended_round == 2
@@ -113,7 +115,9 @@ def test_every_clause_agreed_ends_in_a_deal(pack, store):
         stances = deal_stances(agenda, cue.persona, cue.round)
         return {"stances": stances} if stances else None
 
-    transcript = run(RunRequest(scenario="washington-2019-05"), PuppetModels(scripted(moves)), store)
+    transcript = run(
+        RunRequest(scenario="washington-2019-05"), PuppetModels(scripted(moves)), store
+    )
     assert transcript.outcome.result == "deal"
     assert transcript.outcome.ended_round == 2
     assert transcript.turns[-1].speaker == "liu_he"
@@ -123,14 +127,18 @@ def test_every_clause_agreed_ends_in_a_deal(pack, store):
 def test_reopening_an_agreed_clause_is_recorded_as_backtracking(store):
     def moves(cue: Cue):
         if cue.round == 1 and cue.persona == "lighthizer":
-            return {"stances": [{"issue": "enforcement", "stance": "proposes", "proposal": "US judges"}]}
+            return {
+                "stances": [{"issue": "enforcement", "stance": "proposes", "proposal": "US judges"}]
+            }
         if cue.round == 1 and cue.persona == "liu_he":
             return {"stances": [{"issue": "enforcement", "stance": "accepts"}]}
         if cue.round == 2 and cue.persona == "liu_he":
             return {"stances": [{"issue": "enforcement", "stance": "rejects"}]}
         return None
 
-    transcript = run(RunRequest(scenario="washington-2019-05", rounds=3), PuppetModels(scripted(moves)), store)
+    transcript = run(
+        RunRequest(scenario="washington-2019-05", rounds=3), PuppetModels(scripted(moves)), store
+    )
     statuses = [{c.issue: c.status for c in s.clauses}["enforcement"] for s in transcript.clauses]
     assert statuses == ["agreed", "reopened", "reopened"]
     assert len(transcript.backtracking) == 1
@@ -144,7 +152,9 @@ def test_no_prompt_holds_the_other_sides_private_channel(pack, store):
     transcript = run(RunRequest(scenario="washington-2019-05", rounds=3), models, store)
     scenario = pack.scenarios["washington-2019-05"]
     for side, other in (("us", "cn"), ("cn", "us")):
-        secrets = [t.utterance for t in transcript.turns if t.audience == other and t.phase != "event"]
+        secrets = [
+            t.utterance for t in transcript.turns if t.audience == other and t.phase != "event"
+        ]
         secrets += [t.move.rationale for t in transcript.turns if t.move and t.side == other]
         secrets.append(scenario.private_briefs[other].strip())
         assert secrets
@@ -157,7 +167,9 @@ def test_no_prompt_holds_the_other_sides_private_channel(pack, store):
     # and the own side's caucus does reach its members
     us_caucus = [t.utterance for t in transcript.turns if t.phase == "caucus" and t.side == "us"]
     later_us_prompts = [c for c in models.cues if c.side == "us" and c.round == 2]
-    assert us_caucus and any(us_caucus[0] in "\n".join(m.content for m in c.messages) for c in later_us_prompts)
+    assert us_caucus and any(
+        us_caucus[0] in "\n".join(m.content for m in c.messages) for c in later_us_prompts
+    )
 
 
 def test_rationales_never_enter_any_prompt(store):
@@ -180,8 +192,14 @@ def test_prompt_size_stops_growing_after_the_summary_window(store):
     assert abs(sizes[9] - sizes[6]) < 60
 
 
-def test_endpoint_failure_keeps_the_checkpoint_and_resume_finishes_with_the_same_turns(store, tmp_path):
-    reference = run(RunRequest(scenario="washington-2019-05", rounds=3), PuppetModels(), RunStore(tmp_path / "ref"))
+def test_endpoint_failure_keeps_the_checkpoint_and_resume_finishes_with_the_same_turns(
+    store, tmp_path
+):
+    reference = run(
+        RunRequest(scenario="washington-2019-05", rounds=3),
+        PuppetModels(),
+        RunStore(tmp_path / "ref"),
+    )
     failing = PuppetModels(fail_after=13, failure=EndpointError("endpoint down"))
     with pytest.raises(EndpointError, match="impasse resume"):
         run(RunRequest(scenario="washington-2019-05", rounds=3), failing, store)
@@ -204,7 +222,10 @@ def test_fork_branches_from_the_parent_after_round_k(store):
     parent = run(RunRequest(scenario="washington-2019-05", rounds=3), PuppetModels(), store)
     child = asyncio.run(
         fork_run(
-            parent.meta.run_id, 1, PuppetModels(), store=store,
+            parent.meta.run_id,
+            1,
+            PuppetModels(),
+            store=store,
             event_text="Beijing announces retaliatory tariffs.",
         )
     )
@@ -247,7 +268,9 @@ def test_a_break_ends_the_table_session_once_every_side_has_spoken(store):
             return {"action": "request_break"}
         return None
 
-    transcript = run(RunRequest(scenario="washington-2019-05", rounds=2), PuppetModels(scripted(moves)), store)
+    transcript = run(
+        RunRequest(scenario="washington-2019-05", rounds=2), PuppetModels(scripted(moves)), store
+    )
     table_r1 = [t.speaker for t in transcript.turns if t.round == 1 and t.phase == "table"]
     assert table_r1 == ["lighthizer", "liu_he"]  # China still answers; Mnuchin's turn is cut
     table_r2 = [t.speaker for t in transcript.turns if t.round == 2 and t.phase == "table"]
@@ -258,10 +281,14 @@ def test_a_break_ends_the_table_session_once_every_side_has_spoken(store):
 def test_each_closed_round_gets_a_public_one_line_summary(store):
     def moves(cue: Cue):
         if cue.persona == "lighthizer" and cue.round == 1:
-            return {"stances": [{"issue": "enforcement", "stance": "proposes", "proposal": "US judges"}]}
+            return {
+                "stances": [{"issue": "enforcement", "stance": "proposes", "proposal": "US judges"}]
+            }
         return None
 
-    transcript = run(RunRequest(scenario="washington-2019-05", rounds=2), PuppetModels(scripted(moves)), store)
+    transcript = run(
+        RunRequest(scenario="washington-2019-05", rounds=2), PuppetModels(scripted(moves)), store
+    )
     assert sorted(transcript.summaries) == [1, 2]
     first = transcript.summaries[1]
     assert first.startswith("Round 1: ") and "bracketed: enforcement" in first

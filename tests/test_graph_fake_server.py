@@ -18,7 +18,9 @@ from tests.test_graph_engine import deal_stances
 
 
 def simulate(fake: FakeOpenAI, root: Path, scenario: str, *, cache: bool = False, seed: int = 3):
-    settings = resolve_settings(CLIOverrides(base_url=fake.base_url, model="fake-model", cache=cache))
+    settings = resolve_settings(
+        CLIOverrides(base_url=fake.base_url, model="fake-model", cache=cache)
+    )
 
     async def go():
         async with open_router(settings) as router:
@@ -40,7 +42,9 @@ def test_every_scenario_runs_through_the_llm_layer(fake_openai: FakeOpenAI, tmp_
     assert sent and all(r.body["seed"] == 3 for r in sent)
 
 
-def test_a_cached_rerun_makes_no_model_call_and_is_identical(fake_openai: FakeOpenAI, tmp_path: Path):
+def test_a_cached_rerun_makes_no_model_call_and_is_identical(
+    fake_openai: FakeOpenAI, tmp_path: Path
+):
     first = simulate(fake_openai, tmp_path / "a", "washington-2019-05", cache=True)
     calls = len(fake_openai.chat_requests)
     second = simulate(fake_openai, tmp_path / "b", "washington-2019-05", cache=True)

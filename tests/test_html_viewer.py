@@ -18,6 +18,7 @@ from tests.browser import watched_page
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture
 def viewer_file(tmp_path: Path) -> Path:
     store = RunStore(tmp_path / "runs")

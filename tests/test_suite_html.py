@@ -117,9 +117,7 @@ def test_report_html_in_headless_chromium(tmp_path: Path) -> None:
         outcomes = page.locator("#chart-outcomes svg.chart g.bar")
         assert outcomes.count() == 3
         marked = page.locator("#chart-outcomes rect.documented")
-        assert marked.count() == 1 and "no_deal" in (
-            marked.locator("title").text_content() or ""
-        )
+        assert marked.count() == 1 and "no_deal" in (marked.locator("title").text_content() or "")
         assert XSS in page.locator("body").inner_text()  # shown as text, never run
         assert page.locator("img").count() == 0
         watched.screenshot("suite-report.png")

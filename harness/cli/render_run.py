@@ -39,7 +39,9 @@ class RunDisplay:
 
     def __call__(self, event: RunEvent) -> None:
         if event.kind in ("started", "round"):
-            self.progress.update(self.task, total=event.max_rounds, completed=max(event.round - 1, 0))
+            self.progress.update(
+                self.task, total=event.max_rounds, completed=max(event.round - 1, 0)
+            )
         elif event.kind == "finished":
             self.progress.update(self.task, total=event.max_rounds, completed=event.max_rounds)
         elif event.kind == "turn" and event.turn is not None:
@@ -56,7 +58,11 @@ class RunDisplay:
             if len(text) > PREVIEW_CHARS:
                 text = text[:PREVIEW_CHARS] + "…"
             style = SIDE_STYLE.get(turn.side, "bold")
-            action = f" [magenta]<{turn.move.action}>[/magenta]" if turn.move and turn.move.action else ""
+            action = (
+                f" [magenta]<{turn.move.action}>[/magenta]"
+                if turn.move and turn.move.action
+                else ""
+            )
             self.console.print(
                 f"[dim]r{turn.round} {turn.phase:<9}[/dim] [{style}]{escape(turn.speaker)}[/{style}]"
                 f"{action}: {escape(text)}"

@@ -51,11 +51,7 @@ def _with_recorded(store: RunStore, run_id: str, given: CLIOverrides) -> CLIOver
     """The model flags a run was started with, overridden by any flag given now."""
     recorded = read_request(store, run_id).llm
     now = given.model_dump(exclude_unset=False)
-    merged = {
-        name: value
-        for name, value in now.items()
-        if value is not None and value != []
-    }
+    merged = {name: value for name, value in now.items() if value is not None and value != []}
     return recorded.model_copy(update=merged)
 
 
@@ -65,7 +61,9 @@ def _persona_files(values: list[str] | None) -> dict[str, str]:
         pid, sep, path = value.partition("=")
         if not sep or not pid or not path:
             raise ConfigError(
-                f"bad value {value!r}", field="--set-persona", fix="use PERSONA_ID=path/to/persona.yaml"
+                f"bad value {value!r}",
+                field="--set-persona",
+                fix="use PERSONA_ID=path/to/persona.yaml",
             )
         files[pid.strip()] = path.strip()
     return files
@@ -109,10 +107,24 @@ def register(app: typer.Typer) -> None:
     def run_command(
         scenario: Annotated[str, typer.Option("--scenario", "-s", help="Scenario id of the pack.")],
         pack: options.Pack = "us-china-2019",
-        rounds: Annotated[int | None, typer.Option("--rounds", "-r", min=1, max=200, help="Rounds (default: the scenario's maximum).")] = None,
-        seed: Annotated[int | None, typer.Option("--seed", help="Seed passed to the endpoint.")] = None,
-        set_persona: Annotated[list[str] | None, typer.Option("--set-persona", help="PERSONA_ID=FILE.yaml: play a persona variant; repeatable.")] = None,
-        private: Annotated[bool, typer.Option("--private", help="Also print caucus turns and directives.")] = False,
+        rounds: Annotated[
+            int | None,
+            typer.Option(
+                "--rounds", "-r", min=1, max=200, help="Rounds (default: the scenario's maximum)."
+            ),
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option("--seed", help="Seed passed to the endpoint.")
+        ] = None,
+        set_persona: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--set-persona", help="PERSONA_ID=FILE.yaml: play a persona variant; repeatable."
+            ),
+        ] = None,
+        private: Annotated[
+            bool, typer.Option("--private", help="Also print caucus turns and directives.")
+        ] = False,
         transcripts_dir: options.TranscriptsDir = None,
         model: options.Model = None,
         model_for: options.ModelFor = None,
@@ -124,8 +136,12 @@ def register(app: typer.Typer) -> None:
         """Simulate a scenario round by round and save the transcript."""
         overrides = _overrides(model, model_for, endpoint_for, base_url, model_path, cache)
         request = RunRequest(
-            pack=pack, scenario=scenario, rounds=rounds, seed=seed,
-            persona_files=_persona_files(set_persona), llm=overrides,
+            pack=pack,
+            scenario=scenario,
+            rounds=rounds,
+            seed=seed,
+            persona_files=_persona_files(set_persona),
+            llm=overrides,
         )
         store = RunStore(options.transcripts_root(transcripts_dir))
         transcript = _drive(
@@ -138,7 +154,9 @@ def register(app: typer.Typer) -> None:
     @app.command("resume")
     def resume_command(
         run: Annotated[str, typer.Argument(help="Run id (or a unique prefix) to continue.")],
-        private: Annotated[bool, typer.Option("--private", help="Also print private turns.")] = False,
+        private: Annotated[
+            bool, typer.Option("--private", help="Also print private turns.")
+        ] = False,
         transcripts_dir: options.TranscriptsDir = None,
         model: options.Model = None,
         model_for: options.ModelFor = None,
@@ -163,11 +181,22 @@ def register(app: typer.Typer) -> None:
     @app.command("fork")
     def fork_command(
         run: Annotated[str, typer.Argument(help="Parent run id (or a unique prefix).")],
-        at_round: Annotated[int, typer.Option("--at-round", min=1, help="Branch after this round of the parent.")],
-        event: Annotated[str | None, typer.Option("--event", help="A public event injected at the next round.")] = None,
-        set_persona: Annotated[list[str] | None, typer.Option("--set-persona", help="PERSONA_ID=FILE.yaml; repeatable.")] = None,
-        rounds: Annotated[int | None, typer.Option("--rounds", "-r", min=1, max=200, help="New maximum rounds.")] = None,
-        private: Annotated[bool, typer.Option("--private", help="Also print private turns.")] = False,
+        at_round: Annotated[
+            int, typer.Option("--at-round", min=1, help="Branch after this round of the parent.")
+        ],
+        event: Annotated[
+            str | None, typer.Option("--event", help="A public event injected at the next round.")
+        ] = None,
+        set_persona: Annotated[
+            list[str] | None,
+            typer.Option("--set-persona", help="PERSONA_ID=FILE.yaml; repeatable."),
+        ] = None,
+        rounds: Annotated[
+            int | None, typer.Option("--rounds", "-r", min=1, max=200, help="New maximum rounds.")
+        ] = None,
+        private: Annotated[
+            bool, typer.Option("--private", help="Also print private turns.")
+        ] = False,
         transcripts_dir: options.TranscriptsDir = None,
         model: options.Model = None,
         model_for: options.ModelFor = None,
@@ -186,8 +215,15 @@ def register(app: typer.Typer) -> None:
         transcript = _drive(
             overrides,
             lambda models, display: fork_run(
-                run, at_round, models, store=store, event_text=event, persona_files=files,
-                rounds=rounds, llm=overrides, on_event=display,
+                run,
+                at_round,
+                models,
+                store=store,
+                event_text=event,
+                persona_files=files,
+                rounds=rounds,
+                llm=overrides,
+                on_event=display,
             ),
             private,
         )

@@ -22,7 +22,13 @@ def build_graph() -> StateGraph:
     graph.add_node("close_round", nodes.close_round)
 
     graph.add_edge(START, "open_round")
-    steps = ["hold_caucus_turn", "take_table_turn", "principal_intervenes", "apply_event", "close_round"]
+    steps = [
+        "hold_caucus_turn",
+        "take_table_turn",
+        "principal_intervenes",
+        "apply_event",
+        "close_round",
+    ]
     graph.add_conditional_edges("open_round", nodes.next_step, steps)
     for step in steps[:-1]:
         graph.add_conditional_edges(step, nodes.next_step, steps)

@@ -22,7 +22,10 @@ def _after(clause: Clause, stance: IssueStance, side: Side, sides: list[Side]) -
     if kind == "proposes" and stance.proposal:
         status = "reopened" if clause.status in ("agreed", "reopened") else "bracketed"
         return Clause(
-            issue=clause.issue, status=status, text=stance.proposal, proposed_by=side,
+            issue=clause.issue,
+            status=status,
+            text=stance.proposal,
+            proposed_by=side,
             accepted_by=[side],
         )
     if kind in ("accepts", "concedes") and clause.text is not None:
@@ -53,7 +56,9 @@ def apply_turn(
         after = _after(before, stance, side, sides)
         if before.status == "agreed" and after.status == "reopened":
             backtracks.append(
-                Backtrack(issue=stance.issue, round=turn.round, turn_id=turn.id, speaker=turn.speaker)
+                Backtrack(
+                    issue=stance.issue, round=turn.round, turn_id=turn.id, speaker=turn.speaker
+                )
             )
         updated[stance.issue] = after
     if turn.move.action == "propose_final_text":

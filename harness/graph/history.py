@@ -53,7 +53,9 @@ def render_clauses(clauses: dict[str, Clause]) -> str:
     return "\n".join(lines) or "(no agenda)"
 
 
-def split_window(turns: list[Turn], current_round: int, window: int) -> tuple[list[Turn], list[Turn]]:
+def split_window(
+    turns: list[Turn], current_round: int, window: int
+) -> tuple[list[Turn], list[Turn]]:
     """(older turns, recent turns): recent = the last `window` rounds before and this round."""
     first_recent = max(1, current_round - window)
     older = [t for t in turns if t.round < first_recent]

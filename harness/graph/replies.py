@@ -39,14 +39,17 @@ def reply_models(agenda: tuple[str, ...]) -> tuple[type[BaseModel], type[BaseMod
         stance=(StanceTaken, Field(description="Your stance on the issue this turn.")),
         proposal=(
             str | None,
-            Field(default=None, max_length=PROPOSAL_CHARS, description="Clause text, when proposing."),
+            Field(
+                default=None, max_length=PROPOSAL_CHARS, description="Clause text, when proposing."
+            ),
         ),
     )
     move = create_model(
         "MoveReply",
         __base__=_Reply,
         utterance=(
-            str, Field(max_length=UTTERANCE_CHARS, description="What you say, one to four sentences.")
+            str,
+            Field(max_length=UTTERANCE_CHARS, description="What you say, one to four sentences."),
         ),
         stances=(
             list[stance],  # type: ignore[valid-type]
@@ -57,7 +60,10 @@ def reply_models(agenda: tuple[str, ...]) -> tuple[type[BaseModel], type[BaseMod
         ),
         action=(Action | None, Field(default=None, description="Optional procedural action.")),
         rationale=(
-            str, Field(max_length=RATIONALE_CHARS, description="Private reasoning; only your side sees it.")
+            str,
+            Field(
+                max_length=RATIONALE_CHARS, description="Private reasoning; only your side sees it."
+            ),
         ),
     )
     principal = create_model(
@@ -68,7 +74,8 @@ def reply_models(agenda: tuple[str, ...]) -> tuple[type[BaseModel], type[BaseMod
             Field(description="A private directive to your team, or a public statement."),
         ),
         utterance=(
-            str, Field(max_length=UTTERANCE_CHARS, description="The directive or statement.")
+            str,
+            Field(max_length=UTTERANCE_CHARS, description="The directive or statement."),
         ),
         stances=(
             list[stance],  # type: ignore[valid-type]
@@ -78,7 +85,10 @@ def reply_models(agenda: tuple[str, ...]) -> tuple[type[BaseModel], type[BaseMod
             ),
         ),
         rationale=(
-            str, Field(max_length=RATIONALE_CHARS, description="Private reasoning; only your side sees it.")
+            str,
+            Field(
+                max_length=RATIONALE_CHARS, description="Private reasoning; only your side sees it."
+            ),
         ),
     )
     return move, principal
@@ -90,7 +100,9 @@ def to_move(reply: BaseModel, agenda: tuple[str, ...]) -> Move:
     for item in getattr(reply, "stances", []):
         if item.issue in agenda:
             proposal = (item.proposal or "").strip() or None
-            stances[item.issue] = IssueStance(issue=item.issue, stance=item.stance, proposal=proposal)
+            stances[item.issue] = IssueStance(
+                issue=item.issue, stance=item.stance, proposal=proposal
+            )
     return Move(
         utterance=reply.utterance.strip(),  # type: ignore[attr-defined]
         stances=list(stances.values()),

@@ -60,7 +60,9 @@ def table_order(scenario: Scenario, pack: PersonaPack) -> list[str]:
     return order * scenario.turn_policy.table_passes
 
 
-def events_due(scenario: Scenario, extra: list[ScriptedEvent], round_no: int) -> list[ScriptedEvent]:
+def events_due(
+    scenario: Scenario, extra: list[ScriptedEvent], round_no: int
+) -> list[ScriptedEvent]:
     return [e for e in [*scenario.events, *extra] if e.round == round_no]
 
 

@@ -61,7 +61,10 @@ class LocalSettings(BaseModel):
 
     model_path: Path | None = Field(default=None, description="GGUF file; None = SmolLM2 pull.")
     n_parallel: int = Field(
-        default=8, ge=1, le=32, description="Slots, one prompt cache each: one per alternating speaker."
+        default=8,
+        ge=1,
+        le=32,
+        description="Slots, one prompt cache each: one per alternating speaker.",
     )
     ctx_per_slot: int = Field(default=4096, ge=512, description="Context tokens per slot.")
     threads: int = Field(default=2, ge=1)

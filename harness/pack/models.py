@@ -234,9 +234,7 @@ class PersonaPack(Strict):
         """Entries a persona is bound by: those it holds and those held by its whole side."""
         persona = self.personas[persona_id]
         held = set(persona.holds)
-        return [
-            e for e in self.ledger if e.id in held or e.holder in (persona.id, persona.side)
-        ]
+        return [e for e in self.ledger if e.id in held or e.holder in (persona.id, persona.side)]
 
     def red_lines(self, side: Side | None = None) -> list[LedgerEntry]:
         return [
