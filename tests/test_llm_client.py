@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import ssl
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -14,13 +16,13 @@ from pydantic import BaseModel, Field
 
 from harness.llm.accounting import Accounting
 from harness.llm.cache import FILENAME
-from harness.llm.client import OpenAIChat, make_client, tls_context
+from harness.llm.client import OpenAIChat, make_client, result_type, tls_context
 from harness.llm.config import LLMSettings, Price
 from harness.llm.errors import EndpointRejected, EndpointUnavailable, StructuredOutputError
 from harness.llm.retry import RetryPolicy
 from harness.llm.router import ModelRouter, open_router
 from harness.llm.structured import MODE_MEMORY
-from harness.llm.types import ChatMessage
+from harness.llm.types import CallRecord, ChatMessage
 
 KEY = "sk-test"
 
@@ -366,3 +368,17 @@ def test_reply_cut_off_at_max_tokens_is_not_retried(
     with pytest.raises(StructuredOutputError, match="max_tokens=50"):
         call(chat_for(fake_openai), max_tokens=50)
     assert retry_waits == [] and len(fake_openai.chat_requests) == 1
+
+
+def test_the_result_type_of_a_schema_survives_garbage_collection() -> None:
+    # Pydantic holds `CallResult[Schema]` built inside a function only weakly; collected, it was
+    # built again by a later call, a model class's construction each time. The client keeps one
+    # per schema (with plain `CallResult[Reply]` here, `kept()` is None after the collection).
+    class Reply(BaseModel):
+        text: str
+
+    kept = weakref.ref(result_type(Reply))
+    gc.collect()
+    assert kept() is not None and result_type(Reply) is kept()
+    record = CallRecord(endpoint="http://127.0.0.1:1/v1", model="m", mode="json_schema")
+    assert result_type(Reply)(value=Reply(text="ok"), record=record).value.text == "ok"
