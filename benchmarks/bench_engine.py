@@ -2,9 +2,11 @@
 
 Replies hold every position (no walk-out, no deal), so each run lasts all its rounds.
 
-1. Harness time per turn: a run against a zero-latency server, wall time / model turns.
-2. Latency accounting: a run against a server with a fixed latency, wall time compared with
-   the sum of the latencies its sequential turns had to wait for.
+1. Harness time per turn: runs against a zero-latency server in another process (so none of
+   the server's work lands in this process), after one untimed warm-up run: wall time and
+   this process's CPU time, each over model turns (the best of three runs).
+2. Latency accounting: a run against a server (in another process) with a fixed latency, wall
+   time compared with the sum of the latencies its sequential turns had to wait for.
 3. Context growth: prompt tokens per turn at rounds 5, 10, 20 and 40 (flat after the summary
    window), and total tokens per run (linear in rounds).
 
@@ -24,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_suite import endpoint
 from harness.graph.runner import RunRequest, run_scenario
 from harness.llm.config import CLIOverrides, resolve_settings
 from harness.llm.router import open_router
@@ -57,17 +60,26 @@ def main() -> None:
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMPASSE_CACHE_DIR"] = str(Path(tmp) / "cache")
-        with scripted_fake() as fake:
-            transcript, wall = asyncio.run(one_run(fake.base_url, Path(tmp) / "zero", args.rounds))
+        with endpoint(0.0) as base_url:
+            asyncio.run(one_run(base_url, Path(tmp) / "warm", 1))
+            timed = []
+            for k in range(3):
+                cpu_started = time.process_time()
+                transcript, wall = asyncio.run(
+                    one_run(base_url, Path(tmp) / f"zero{k}", args.rounds)
+                )
+                timed.append((wall, time.process_time() - cpu_started))
             turns = model_turns(transcript)
+            wall, cpu = min(timed)
             results["zero_latency"] = {
                 "rounds": args.rounds,
                 "model_turns": turns,
                 "wall_s": round(wall, 3),
                 "harness_ms_per_turn": round(1000 * wall / turns, 2),
+                "harness_cpu_ms_per_turn": round(1000 * cpu / turns, 2),
             }
-        with scripted_fake(latency_s=args.latency) as fake:
-            transcript, wall = asyncio.run(one_run(fake.base_url, Path(tmp) / "lat", args.rounds))
+        with endpoint(args.latency) as base_url:
+            transcript, wall = asyncio.run(one_run(base_url, Path(tmp) / "lat", args.rounds))
             turns = model_turns(transcript)
             waited = turns * args.latency  # turns are sequential: each waits its latency
             results["fixed_latency"] = {
@@ -107,7 +119,8 @@ def main() -> None:
         return
     zero = results["zero_latency"]
     print(
-        f"harness time per turn (zero latency): {zero['harness_ms_per_turn']} ms over {zero['model_turns']} turns"
+        f"harness time per turn (zero latency): {zero['harness_ms_per_turn']} ms wall, "
+        f"{zero['harness_cpu_ms_per_turn']} ms CPU, over {zero['model_turns']} turns"
     )
     lat = results["fixed_latency"]
     print(
