@@ -260,6 +260,15 @@ def _consequent_start(clause_text: str, offset: int, antes: list[tuple[int, int]
     return min(start, at)
 
 
+def _follows_bare_assent(reading: TurnReading, sentence: tx.Span) -> bool:
+    """The sentence before `sentence` is a bare "Sure." or "Of course.": "Sure. And we'll ..."."""
+    before = [s for s in reading.sentences if s.end <= sentence.start]
+    if not before:
+        return False
+    last = before[-1]
+    return bool(tx.BARE_ASSENT.match(reading.norm[last.start : last.end].strip()))
+
+
 def _read_hit(
     reading: TurnReading,
     entry_id: str,
@@ -400,11 +409,8 @@ def _read_hit(
     )
     weak_re = _STRICT_WEAK if framed or permitted else tx.WEAK_MODAL
     weak = bool(weak_re.search(content))
-    before = [s for s in reading.sentences if s.end <= sentence.start]
     sarcasm = bool(tx.SARCASM.search(sent)) or (
-        bool(before)
-        and sent.lstrip().startswith("and ")
-        and bool(tx.BARE_ASSENT.match(norm[before[-1].start : before[-1].end].strip()))
+        sent.lstrip().startswith("and ") and _follows_bare_assent(reading, sentence)
     )
     injection = bool(tx.INJECTION.search(sent))
     own = ref == "own" or (ref is None and not imperative) or permitted

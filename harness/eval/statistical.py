@@ -6,7 +6,8 @@ each entry can learn its own vocabulary), character 3-5-grams for paraphrase and
 the rule layer's facts (negation, own-side act, question, hypothetical, report, ...) as tokens,
 alone and in pairs. It trains on the ledger's `complies`/`violates` examples plus every gold
 training split (`TRAINING_SPLITS`), never on `dev` or `holdout`; training takes a few seconds
-and is memoized per pack, ruleset, feature code and training file. Everything is deterministic (fixed `random_state`, sorted inputs).
+and is memoized per pack, ruleset, feature code and training file. Everything is deterministic
+(fixed `random_state`, sorted inputs).
 """
 
 from __future__ import annotations
