@@ -108,6 +108,16 @@ def test_bootstrap_is_seeded() -> None:
     assert bootstrap_ci([]) is None
 
 
+def test_bootstrap_interval_matches_the_normal_approximation() -> None:
+    # 50 zeros and 50 ones: mean 0.5, standard error 0.05, so a 95% interval of about
+    # 0.40-0.60; a constant sample has no spread at all.
+    ci = bootstrap_ci([0.0] * 50 + [1.0] * 50)
+    assert ci is not None and ci.n == 100 and ci.mean == 0.5
+    assert 0.38 <= ci.low <= 0.42 and 0.58 <= ci.high <= 0.62
+    flat = bootstrap_ci([0.7] * 8)
+    assert flat is not None and flat.low == flat.high == pytest.approx(0.7) == flat.mean
+
+
 def test_cli_turns_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     turns = tmp_path / "turns.jsonl"
     turns.write_text(
