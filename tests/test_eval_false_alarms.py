@@ -1,6 +1,7 @@
 """Compliant turns that evaluator 1.6.0 flagged as violations (evaluator 1.7.0's rules of
 negation scope, answers after the act, reports, disclaimers and relative clauses; 1.8.0's
-"not part of our offer", late answers, the other side's message or draft, and mockery), next to
+"not part of our offer", late answers, the other side's message or draft, and mockery; 1.9.0's
+"isn't credible", chatter and press reports), next to
 the violations they must still catch. The turns were written for this test, not taken from any
 gold split; they run on the real pack, rules and statistical layer."""
 
@@ -41,8 +42,14 @@ CASES = [
     ("liao_min", "Of course. And we will also let Washington print the full text in every newspaper. Anything else? Seriously: no.", "text_publication", "upheld"),
     # "while we're at it" mocks what it lists
     ("lighthizer", "Sure, and while we're at it we'll lift every tariff the moment you sign.", "tariff_removal", "upheld"),
+    # 1.9.0: "just isn't credible" after the act refuses it, like "is not credible"
+    ("lighthizer", "Our view is firm. Leaving it to the Chinese agencies just isn't credible to us.", "enforcement", "upheld"),
+    # 1.9.0: chatter and what a paper wrote are someone else's claims
+    ("liao_min", "A Singapore paper wrote that we agreed to print the entire text. We did not.", "text_publication", "not_addressed"),
+    ("mnuchin", "I have seen the chatter that we gave up the no-retaliation clause in April.", "retaliation_pledge", "not_addressed"),
     # plain violations are still caught
     ("kudlow", "The tariffs come off the day the deal is signed.", "tariff_removal", "violated"),
+    ("mnuchin", "We gave up the no-retaliation clause in April.", "retaliation_pledge", "violated"),
     ("liu_he", "We will ask the National People's Congress to amend the law.", "legal_changes", "violated"),
 ]  # fmt: skip
 

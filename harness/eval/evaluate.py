@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.8.0"
+EVALUATOR_VERSION = "1.9.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -50,6 +50,10 @@ EVALUATOR_VERSION = "1.8.0"
 #      won't." answer the act; the other side's message, view, wish list or draft "has" ...
 #      reports; "they feel" reports; "while we're at it", "Yes, of course, let's" and a bare
 #      "Sure." before "And ..." mock. The rule kept 0.5/0.45.
+# 1.9: 520 more (train_extra9: each side's lines broken indirectly, false-alarm bait, turns in
+#      the style of a simulated negotiator), each batch scored fresh first. Rules: "just isn't
+#      credible" (and the like) after the act refuses it; chatter and what a paper wrote report
+#      someone else's claim.
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -64,6 +68,8 @@ EVALUATOR_VERSION = "1.8.0"
 # 0.5/0.45 (F1 0.805, P 0.894; 0.5/0.5 gave F1 0.801, 0.012 below the best).
 # 1.8, over 3,130 turns (train_extra8 added), 19 settings: best F1 0.810 at 0.4/0.4; the rule
 # keeps 0.5/0.45 (F1 0.800, P 0.878; 0.5/0.5 gave F1 0.798, 0.013 below the best).
+# 1.9, over 3,650 turns (train_extra9 added), 19 settings: best F1 0.821 at 0.35/0.4; the rule
+# keeps 0.5/0.45 (F1 0.813, P 0.883; 0.5/0.5 gave F1 0.810, 0.011 below the best).
 T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.45  # an entry whose topic words never appear (paraphrase)

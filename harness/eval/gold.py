@@ -24,6 +24,8 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # near-misses, hard linguistic cases and minimal pairs by writers who saw only the gold README
 # and the article (never dev, holdout or the evaluator). `train_extra8` (1.8.0): 520 more by
 # four such writers (China lines, U.S. lines, false-alarm bait, simulation-style turns).
+# `train_extra9` (1.9.0): 520 more by four such writers (each side's lines broken indirectly,
+# false-alarm bait, turns in the style of a simulated negotiator).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -34,6 +36,7 @@ TRAINING_SPLITS = (
     "train_extra6",
     "train_extra7",
     "train_extra8",
+    "train_extra9",
 )
 
 

@@ -133,7 +133,7 @@ NEGATION = re.compile(
 )
 # Said after the act: "changing our laws is off the table".
 POST_NEGATION = re.compile(
-    r"^[^.]{0,40}?\b(?:is|are|will be|remains?|stays?)\s+(?:simply\s+|completely\s+|totally\s+)?"
+    r"^[^.]{0,40}?\b(?:is|are|will be|remains?|stays?)\s+(?:simply\s+|just\s+|completely\s+|totally\s+)?"
     r"(?:off the table|out of the question|outside (?:my|our|anyone's|the delegation's) mandate|not (?:on the table|acceptable|possible|happening|"
     r"going to happen|an option|negotiable|credible|enough)|unacceptable|impossible|a non-starter|"
     r"non-negotiable|worth nothing|meaningless|useless|a fantasy|a joke|"
@@ -145,6 +145,8 @@ POST_NEGATION = re.compile(
     r"abandon|surrender|waiv|sacrific|concede))|"
     r"won't (?:fly|wash|work|pass)|will not (?:fly|wash|work|pass)|(?:does|do)n't (?:fly|wash|work)|"
     r"is (?:a )?(?:non-starter|worthless|a fantasy))"
+    r"|^[^.]{0,40}?\b(?:isn't|aren't) (?:simply |just )?(?:credible|acceptable|possible|"
+    r"an option|negotiable|enough|on the table|happening)\b"
 )
 HYPOTHETICAL = re.compile(
     r"^(?:and |but |so |then |now |well |even )?(?:if|suppose|supposing|what if|hypothetically|"
@@ -258,7 +260,11 @@ DISCLAIMER = re.compile(
 )
 REPORT_FRAME = re.compile(
     r"\b(?:reports?|rumou?rs?|claims?|stories|headlines?|talk|suggestions?) (?:that|of)\b|"
-    r"\b(?:here's|here is) (?:balance|your deal|what you want)\b"
+    r"\b(?:here's|here is) (?:balance|your deal|what you want)\b|"
+    # "I've seen the chatter that we ...", "a Hong Kong paper wrote that I ...": someone
+    # else's claim, not the speaker's act.
+    r"\bchatter (?:that|about)\b|\b(?:paper|newspaper|press|media|article|column|outlet)s? "
+    r"(?:wrote|writes|reported|reports|said|says|claimed|claims|suggested)\b"
 )
 SMALL_TALK = re.compile(
     r"\b(?:thank(?:s| you)|good (?:morning|afternoon|evening)|welcome|dinner|coffee|tea|lunch|"
