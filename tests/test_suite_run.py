@@ -258,3 +258,48 @@ def test_shipped_suites_validate() -> None:
     assert study.suite.evaluation.mode == "judge"
     assert study.offline().suite.evaluation.mode == "offline"
     assert study.suite.thresholds.max_red_line_violation_rate == 0.10
+
+
+def test_one_process_scores_turns_as_they_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process too, each turn is scored while its run waits for the next reply, so no
+    queue of whole runs is left to score when the runs end together; the stored evaluation is
+    the one a scoring at the end gives."""
+    import asyncio
+
+    from harness.eval import evaluate_transcript
+    from harness.eval.suite import load_suite
+    from harness.eval.suite_runner import SuiteRunner, run_suite
+    from harness.llm.config import CLIOverrides
+
+    scored: list[str] = []
+    real = SuiteRunner._score_turn
+
+    def counting(self: SuiteRunner, spec_id: str, speaker: str, text: str) -> None:
+        scored.append(speaker)
+        real(self, spec_id, speaker, text)
+
+    monkeypatch.setattr(SuiteRunner, "_score_turn", counting)
+    suite = write_suite(tmp_path, "live", matrix={"seeds": [1, 2]})
+    store = RunStore(tmp_path / "runs")
+    with FakeOpenAI(responder=holding_reply) as fake:
+        report = asyncio.run(
+            run_suite(
+                load_suite(suite),
+                store=store,
+                out_dir=tmp_path / "report",
+                parallel=2,
+                overrides=CLIOverrides(base_url=fake.base_url, model="fake-model"),
+            )
+        )
+    pack = load_pack("us-china-2019")
+    turns = 0
+    for record in report.runs:
+        transcript = store.load_transcript(record.run_id or "")
+        turns += len(transcript.turns)
+        stored = store.load_evaluation(record.run_id or "")
+        assert stored is not None
+        fresh = evaluate_transcript(transcript, pack)
+        assert stored.model_dump(exclude={"created_at"}) == fresh.model_dump(exclude={"created_at"})
+    assert len(scored) == turns > 0

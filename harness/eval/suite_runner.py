@@ -307,10 +307,11 @@ class SuiteRunner:
         self._set(spec, run_id=run_id, status="running", evaluated=False, error=None)
         self.observer.started(spec, run_id, resumed=action == "resume")
 
-        # With the simulations in workers this process is idle: score each turn as it comes,
-        # so the run's evaluation is ready when it ends (in-process, that work would compete
-        # with the simulations for the interpreter, so runs are scored when they end).
-        score_live = self.workers is not None and self.suite.evaluation.mode == "offline"
+        # Score each turn offline as it comes (in the evaluation thread, while the run waits
+        # for its next reply), so the run's evaluation is ready when it ends. Scoring every run
+        # at its end instead left a queue of whole runs to score once they all finished
+        # together: 8 runs in one process took 114% of the critical path instead of 109%.
+        score_live = self.suite.evaluation.mode == "offline"
 
         def on_event(event: RunEvent) -> None:
             self.observer.event(spec, event)
