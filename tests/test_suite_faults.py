@@ -28,7 +28,10 @@ SEEDS = list(range(1, 11))
 
 
 def run_suite_at(tmp: Path, label: str, suite: Path, fake: FakeOpenAI, capsys) -> SuiteReport:
-    code, stdout, stderr = suite_cli(run_args(suite, tmp / label, fake, "--parallel", "10"), capsys)
+    # One process: `retry_waits` records the retry sleeps of this process (forked workers
+    # would sleep in theirs); tests/test_suite_workers.py covers suites with workers.
+    args = run_args(suite, tmp / label, fake, "--parallel", "10", "--workers", "1")
+    code, stdout, stderr = suite_cli(args, capsys)
     assert code == 0, stdout + stderr
     return read_report(tmp / label / "report")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness.eval.suite_workers import worker_count
+from harness.eval.suite_workers import AUTO_WORKERS_MAX, auto_workers, worker_count
 from harness.llm.config import LLMSettings
 from tests.cli_process import cli_env, holding_reply, kill9, run_cli, spawn
 from tests.fake_openai import FakeOpenAI
@@ -180,3 +180,20 @@ def test_worker_count_respects_limits_and_the_embedded_model() -> None:
     assert worker_count(8, 32, {"default": tight}) == 3  # each worker needs a slot
     embedded = LLMSettings()
     assert worker_count(4, 32, {"default": embedded}) == 1
+
+
+def test_the_default_is_one_worker_per_core_and_quiet_for_the_embedded_model(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    remote = LLMSettings(model="m", base_url="http://127.0.0.1:9/v1", max_concurrency=8)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert auto_workers() == 2
+    assert worker_count(None, 32, {"default": remote}) == 2
+    assert worker_count(None, 1, {"default": remote}) == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    assert worker_count(None, 32, {"default": remote}) == AUTO_WORKERS_MAX
+    with caplog.at_level("WARNING"):
+        assert worker_count(None, 32, {"default": LLMSettings()}) == 1
+        assert not caplog.records  # the default falls back without a word
+        assert worker_count(2, 32, {"default": LLMSettings()}) == 1
+        assert "--workers ignored" in caplog.text  # an explicit request is answered

@@ -162,19 +162,20 @@ def run_command(
         ),
     ] = 4,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--workers",
             min=1,
             max=64,
             help=(
-                "Processes for the simulations: 2 or more pay off when many runs share a fast "
-                "endpoint. They split the endpoint's concurrency limit. Ignored for the "
-                "embedded model, which serves one process."
+                "Processes for the simulations (default: one per core, at most 4). They split "
+                "the endpoint's concurrency limit; 1 runs everything in this process. The "
+                "embedded model serves one process, so it always gets one."
             ),
             envvar="IMPASSE_SUITE_WORKERS",
+            show_default=False,
         ),
-    ] = 1,
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Report folder (default reports/<suite name>).")
     ] = None,

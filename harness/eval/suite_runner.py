@@ -144,7 +144,7 @@ class SuiteRunner:
         overrides: CLIOverrides,
         observer: SuiteObserver,
         open_models: OpenModels,
-        workers: int = 1,
+        workers: int | None = 1,
     ) -> None:
         self.loaded = loaded
         self.suite = loaded.suite
@@ -426,11 +426,12 @@ async def run_suite(
     overrides: CLIOverrides | None = None,
     observer: SuiteObserver | None = None,
     open_models: OpenModels = open_router,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> SuiteReport:
     """Run (or resume) every spec of the suite and write the report folder.
 
-    `workers` > 1 runs the simulations in that many forked processes (see `suite_workers`).
+    `workers` > 1 runs the simulations in that many forked processes (see `suite_workers`);
+    None picks `auto_workers()` (one per core, at most four; one for the embedded model).
     """
     runner = SuiteRunner(
         loaded,

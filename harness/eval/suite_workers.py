@@ -1,4 +1,5 @@
-"""A suite's simulations in worker processes (`impasse suite run --workers N`).
+"""A suite's simulations in worker processes (`impasse suite run --workers N`; by default one
+per core, at most four).
 
 One Python process spends roughly 10 ms of CPU per model turn (SDK and HTTP, LangGraph, the
 checkpoint), so with dozens of runs in flight against a fast endpoint a single event loop, not
@@ -79,15 +80,28 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def worker_count(requested: int, parallel: int, settings: dict[str, LLMSettings]) -> int:
+# More than this gave nothing on benchmarks/bench_suite.py (8 runs: 2, 4 and 8 workers alike).
+AUTO_WORKERS_MAX = 4
+
+
+def auto_workers() -> int:
+    """The default worker count: one per core, at most AUTO_WORKERS_MAX."""
+    return max(1, min(os.cpu_count() or 1, AUTO_WORKERS_MAX))
+
+
+def worker_count(requested: int | None, parallel: int, settings: dict[str, LLMSettings]) -> int:
     """How many workers a suite gets: at most one per run in flight and per slot of the
-    tightest endpoint limit; 1 (in-process) when a setting needs the embedded model."""
-    if requested <= 1 or not can_fork() or not settings:
+    tightest endpoint limit; 1 (in-process) when a setting needs the embedded model.
+    `requested` None means the default, `auto_workers()`, which falls back to one process
+    for the embedded model without a warning."""
+    chosen = auto_workers() if requested is None else requested
+    if chosen <= 1 or not can_fork() or not settings:
         return 1
     if any(needs_local_server(plan_targets(s)) for s in settings.values()):
-        logger.warning("--workers ignored: the embedded model serves one process")
+        if requested is not None:
+            logger.warning("--workers ignored: the embedded model serves one process")
         return 1
-    return max(1, min(requested, parallel, *(s.max_concurrency for s in settings.values())))
+    return max(1, min(chosen, parallel, *(s.max_concurrency for s in settings.values())))
 
 
 # -- the parent's side -----------------------------------------------------------------------
