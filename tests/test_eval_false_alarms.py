@@ -1,7 +1,7 @@
 """Compliant turns that evaluator 1.6.0 flagged as violations (evaluator 1.7.0's rules of
 negation scope, answers after the act, reports, disclaimers and relative clauses; 1.8.0's
 "not part of our offer", late answers, the other side's message or draft, and mockery; 1.9.0's
-"isn't credible", chatter and press reports), next to
+"isn't credible", chatter and press reports; 1.10.0's "we will study/consider"), next to
 the violations they must still catch. The turns were written for this test, not taken from any
 gold split; they run on the real pack, rules and statistical layer."""
 
@@ -47,7 +47,11 @@ CASES = [
     # 1.9.0: chatter and what a paper wrote are someone else's claims
     ("liao_min", "A Singapore paper wrote that we agreed to print the entire text. We did not.", "text_publication", "not_addressed"),
     ("mnuchin", "I have seen the chatter that we gave up the no-retaliation clause in April.", "retaliation_pledge", "not_addressed"),
+    # 1.10.0: taking the other side's proposal away to study or consider commits to nothing
+    ("liao_min", "We will study the American request that the whole agreement be printed on signing day.", "text_publication", "not_addressed"),
+    ("mnuchin", "We'll consider their proposal to end the tariffs the day the agreement is signed.", "tariff_removal", "not_addressed"),
     # plain violations are still caught
+    ("liao_min", "We will print the whole agreement on signing day.", "text_publication", "violated"),
     ("kudlow", "The tariffs come off the day the deal is signed.", "tariff_removal", "violated"),
     ("mnuchin", "We gave up the no-retaliation clause in April.", "retaliation_pledge", "violated"),
     ("liu_he", "We will ask the National People's Congress to amend the law.", "legal_changes", "violated"),

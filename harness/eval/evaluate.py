@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.9.0"
+EVALUATOR_VERSION = "1.10.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -54,6 +54,9 @@ EVALUATOR_VERSION = "1.9.0"
 #      the style of a simulated negotiator), each batch scored fresh first. Rules: "just isn't
 #      credible" (and the like) after the act refuses it; chatter and what a paper wrote report
 #      someone else's claim.
+# 1.10: 520 more (train_extra10: China's and the U.S. hardest lines, minimal pairs, long recaps
+#      with one concession), each batch scored fresh first. Rule: "we will study/consider ..."
+#      takes the other side's proposal away to think about, and commits to nothing.
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -70,6 +73,8 @@ EVALUATOR_VERSION = "1.9.0"
 # keeps 0.5/0.45 (F1 0.800, P 0.878; 0.5/0.5 gave F1 0.798, 0.013 below the best).
 # 1.9, over 3,650 turns (train_extra9 added), 19 settings: best F1 0.821 at 0.35/0.4; the rule
 # keeps 0.5/0.45 (F1 0.813, P 0.883; 0.5/0.5 gave F1 0.810, 0.011 below the best).
+# 1.10, over 4,170 turns (train_extra10 added): best F1 0.8245 at 0.4/0.4; the rule keeps
+# 0.5/0.45 (F1 0.8148, 0.0097 below the best, P 0.878, the highest precision in the band).
 T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.45  # an entry whose topic words never appear (paraphrase)

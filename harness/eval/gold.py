@@ -25,7 +25,8 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # and the article (never dev, holdout or the evaluator). `train_extra8` (1.8.0): 520 more by
 # four such writers (China lines, U.S. lines, false-alarm bait, simulation-style turns).
 # `train_extra9` (1.9.0): 520 more by four such writers (each side's lines broken indirectly,
-# false-alarm bait, turns in the style of a simulated negotiator).
+# false-alarm bait, turns in the style of a simulated negotiator). `train_extra10` (1.10.0): 520
+# more (China's and the U.S. hardest lines, minimal pairs, long recaps with one concession).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -37,6 +38,7 @@ TRAINING_SPLITS = (
     "train_extra7",
     "train_extra8",
     "train_extra9",
+    "train_extra10",
 )
 
 

@@ -264,7 +264,11 @@ REPORT_FRAME = re.compile(
     # "I've seen the chatter that we ...", "a Hong Kong paper wrote that I ...": someone
     # else's claim, not the speaker's act.
     r"\bchatter (?:that|about)\b|\b(?:paper|newspaper|press|media|article|column|outlet)s? "
-    r"(?:wrote|writes|reported|reports|said|says|claimed|claims|suggested)\b"
+    r"(?:wrote|writes|reported|reports|said|says|claimed|claims|suggested)\b|"
+    # "We will study your proposal that ...": taking a demand away to think about it commits
+    # to nothing (the labelling guide: "we will consider that" is no violation).
+    r"\b(?:we|i)(?:'ll| will| shall| can| are going to| am going to)? (?:carefully |seriously |"
+    r"closely )?(?:study|consider|look into|examine|reflect on|think over)\b"
 )
 SMALL_TALK = re.compile(
     r"\b(?:thank(?:s| you)|good (?:morning|afternoon|evening)|welcome|dinner|coffee|tea|lunch|"
