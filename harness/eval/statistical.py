@@ -113,6 +113,28 @@ class StatModel:
 
 
 @dataclass(frozen=True)
+class _Block:
+    """One fitted vectorizer's columns: its analyzer, vocabulary and idf, where its columns
+    start in the feature matrix, and the weight its block gets there."""
+
+    analyze: Callable[[object], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int
+    scale: float
+
+    def decision(self, doc: object, weights: np.ndarray) -> np.ndarray:
+        """This block's share of each label's decision value for `doc`."""
+        counts = Counter(c for t in self.analyze(doc) if (c := self.vocabulary.get(t)) is not None)
+        if not counts:
+            return np.zeros(weights.shape[0])
+        cols = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[cols]
+        values *= self.scale / np.sqrt(values @ values)
+        return weights[:, cols + self.offset] @ values
+
+
+@dataclass(frozen=True)
 class _Arithmetic:
     """The fitted model's arithmetic, one instance at a time, without scikit-learn's per-call
     input checks (which took 80% of the time of scoring a turn): TF-IDF with sublinear term
@@ -120,21 +142,20 @@ class _Arithmetic:
     logistic regression per label, normalised over the labels as one-vs-rest does.
     `test_statistical_arithmetic_matches_scikit_learn` holds it to `predict_reference`."""
 
-    blocks: tuple[tuple[Callable[[object], list[str]], dict[str, int], np.ndarray, int, float], ...]
+    words: _Block
+    chars: _Block
     weights: np.ndarray  # (labels, features)
     bias: np.ndarray  # (labels,)
     labels: tuple[Label, ...]
 
     @classmethod
     def of(cls, model: StatModel) -> _Arithmetic:
-        width = len(model.words.vocabulary_)
-        blocks = (
-            (model.words.build_analyzer(), model.words.vocabulary_, model.words.idf_, 0, 1.0),
-            (model.chars.build_analyzer(), model.chars.vocabulary_, model.chars.idf_, width,
-             CHAR_WEIGHT),
-        )  # fmt: skip
+        w, c = model.words, model.chars
         return cls(
-            blocks=blocks,
+            words=_Block(w.build_analyzer(), w.vocabulary_, w.idf_, 0, 1.0),
+            chars=_Block(
+                c.build_analyzer(), c.vocabulary_, c.idf_, len(w.vocabulary_), CHAR_WEIGHT
+            ),
             weights=np.vstack([e.coef_ for e in model.clf.estimators_]),
             bias=np.concatenate([e.intercept_ for e in model.clf.estimators_]),
             labels=tuple(model.clf.classes_),
@@ -146,22 +167,12 @@ class _Arithmetic:
         for item in items:
             chars = chars_of.get(item.focus)
             if chars is None:
-                chars = chars_of[item.focus] = self._decision(1, item.focus)
-            p = 1.0 / (1.0 + np.exp(-(self.bias + self._decision(0, item) + chars)))
+                chars = chars_of[item.focus] = self.chars.decision(item.focus, self.weights)
+            words = self.words.decision(item, self.weights)
+            p = 1.0 / (1.0 + np.exp(-(self.bias + words + chars)))
             found = dict(zip(self.labels, (p / p.sum()).tolist(), strict=True))
             out.append({lab: found[lab] for lab in LABELS})
         return out
-
-    def _decision(self, block: int, doc: object) -> np.ndarray:
-        """One vectorizer's share of each label's decision value for `doc`."""
-        analyze, vocabulary, idf, offset, scale = self.blocks[block]
-        counts = Counter(col for t in analyze(doc) if (col := vocabulary.get(t)) is not None)
-        if not counts:
-            return np.zeros_like(self.bias)
-        cols = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * idf[cols]
-        values *= scale / np.sqrt(values @ values)
-        return self.weights[:, cols + offset] @ values
 
 
 def fit(instances: Sequence[Instance], labels: Sequence[Label], digest: str = "") -> StatModel:

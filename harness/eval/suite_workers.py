@@ -235,20 +235,19 @@ class WorkerPool:
         worker.alive = False
         with contextlib.suppress(ValueError, OSError):
             asyncio.get_running_loop().remove_reader(worker.conn.fileno())
-        if not worker.jobs:  # nothing to report; multiprocessing reaps it later
-            self._check_ended()
-            return
-        worker.process.join(timeout=5)  # for its exit code in the runs' error
-        code = worker.process.exitcode
-        for spec_id, (done, _) in list(worker.jobs.items()):
-            if not done.done():
-                done.set_exception(
-                    EndpointError(
-                        f"suite worker {worker.index} died (exit code {code}) during the run",
-                        fix="its checkpoint is intact; run the suite again to resume it",
+        # With no run in flight there is nothing to report: multiprocessing reaps it later.
+        if worker.jobs:  # it died during runs: their error names its exit code
+            worker.process.join(timeout=5)
+            code = worker.process.exitcode
+            for spec_id, (done, _) in list(worker.jobs.items()):
+                if not done.done():
+                    done.set_exception(
+                        EndpointError(
+                            f"suite worker {worker.index} died (exit code {code}) during the run",
+                            fix="its checkpoint is intact; run the suite again to resume it",
+                        )
                     )
-                )
-            del worker.jobs[spec_id]
+                del worker.jobs[spec_id]
         self._check_ended()
 
     def _check_ended(self) -> None:
