@@ -50,3 +50,15 @@ def test_the_cached_model_file_leaves_the_arithmetic_out() -> None:
     again = pickle.loads(pickle.dumps(model))
     assert "_arithmetic" not in again.__dict__
     assert again.predict(_instances()[:3]) == model.predict(_instances()[:3])
+
+
+def test_word_stems_join_inflections_of_one_word() -> None:
+    """A turn worded with another inflection than the training data still shares features."""
+    tokens = {
+        t
+        for word in ("removal", "removing", "removed")
+        for t in statistical._doc_tokens(statistical.Instance("e1", f"tariff {word}", ()))
+    }
+    assert {"S:remov", "e1|S:remov"} <= tokens
+    assert statistical._stem("Legislation,") == "legisl"
+    assert statistical._stem("laws") == "laws"  # short words keep their ending

@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.10.0"
+EVALUATOR_VERSION = "1.11.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -57,6 +57,11 @@ EVALUATOR_VERSION = "1.10.0"
 # 1.10: 520 more (train_extra10: China's and the U.S. hardest lines, minimal pairs, long recaps
 #      with one concession), each batch scored fresh first. Rule: "we will study/consider ..."
 #      takes the other side's proposal away to think about, and commits to nothing.
+# 1.11: 520 more (train_extra11: China's law and text lines in procedural wording, the U.S.
+#      lines in its officials' public registers, terse turns, long turns that keep one line and
+#      give another away), each batch scored fresh first; the statistical layer also sees word
+#      stems (5-fold CV F1 0.8217 -> 0.8251 at 0.5/0.45 over the same 4,690 turns). Rule: "no
+#      full text" upholds summary-only (a negation-scope test had passed on layer 2's vote).
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -75,6 +80,8 @@ EVALUATOR_VERSION = "1.10.0"
 # keeps 0.5/0.45 (F1 0.813, P 0.883; 0.5/0.5 gave F1 0.810, 0.011 below the best).
 # 1.10, over 4,170 turns (train_extra10 added): best F1 0.8245 at 0.4/0.4; the rule keeps
 # 0.5/0.45 (F1 0.8148, 0.0097 below the best, P 0.878, the highest precision in the band).
+# 1.11, over 4,690 turns (train_extra11 and word stems added): best F1 0.8304 at 0.4/0.4; the
+# rule keeps 0.5/0.45 (F1 0.8251, P 0.882, the highest precision in the band).
 T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.45  # an entry whose topic words never appear (paraphrase)

@@ -27,6 +27,9 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # `train_extra9` (1.9.0): 520 more by four such writers (each side's lines broken indirectly,
 # false-alarm bait, turns in the style of a simulated negotiator). `train_extra10` (1.10.0): 520
 # more (China's and the U.S. hardest lines, minimal pairs, long recaps with one concession).
+# `train_extra11` (1.11.0): 520 more (China's law and text lines in procedural wording, the
+# U.S. lines in its officials' public registers, short terse turns, long turns that keep one
+# line and give away another).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -39,6 +42,7 @@ TRAINING_SPLITS = (
     "train_extra8",
     "train_extra9",
     "train_extra10",
+    "train_extra11",
 )
 
 

@@ -2,12 +2,13 @@
 
 One logistic regression predicts `violated`, `upheld` or `none` for an entry given the clauses
 of the turn that touch it. Features: word 1-2-grams (shared, and crossed with the entry id so
-each entry can learn its own vocabulary), character 3-5-grams for paraphrase and morphology, and
-the rule layer's facts (negation, own-side act, question, hypothetical, report, ...) as tokens,
-alone and in pairs. It trains on the ledger's `complies`/`violates` examples plus every gold
-training split (`TRAINING_SPLITS`), never on `dev` or `holdout`; training takes a few seconds
-and is memoized per pack, ruleset, feature code and training file. Everything is deterministic
-(fixed `random_state`, sorted inputs).
+each entry can learn its own vocabulary), word stems (the same, with common suffixes cut),
+character 3-5-grams for paraphrase and morphology, and the rule layer's facts (negation,
+own-side act, question, hypothetical, report, ...) as tokens, alone and in pairs. It trains on
+the ledger's `complies`/`violates` examples plus every gold training split (`TRAINING_SPLITS`),
+never on `dev` or `holdout`; training takes a few seconds and is memoized per pack, ruleset,
+feature code and training file. Everything is deterministic (fixed `random_state`, sorted
+inputs).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import pickle
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,12 @@ LABELS: tuple[Label, ...] = ("none", "upheld", "violated")
 RANDOM_STATE = 0
 CHAR_WEIGHT = 0.5  # character n-grams help with paraphrase but should not outvote the words
 REGULARISATION_C = 4.0  # inverse regularisation strength of the logistic regression
+# A crude suffix stripper for one more view of the words: "removing", "removed" and "removal"
+# share "remov", so a turn that inflects a word differently from the training data still meets
+# its weight. 1.11, 5-fold CV over 4,170 training turns: F1 0.8148 -> 0.8222, false alarms
+# 132 -> 127; stem bigrams and negation-scoped stems added nothing.
+_SUFFIX = re.compile(r"(ing|ed|es|s|al|ly|ment|ation|ions|ion)$")
+STEM_MIN_LENGTH = 6  # shorter words keep their ending ("laws", "text", "sign")
 _PAIR_FLAGS = ("hit_violate", "hit_uphold", "negated", "own", "other", "question",
                "hypothetical", "reported", "weak", "sarcasm")  # fmt: skip
 
@@ -65,10 +73,17 @@ def instance(reading: TurnReading, entry_id: str) -> Instance:
     )
 
 
+def _stem(word: str) -> str:
+    word = word.lower().strip(".,;:!?\"'()")
+    return _SUFFIX.sub("", word) if len(word) >= STEM_MIN_LENGTH else word
+
+
 def _doc_tokens(inst: Instance) -> list[str]:
     words = inst.focus.split()
     grams = words + [f"{a} {b}" for a, b in pairwise(words)]
     tokens = grams + [f"{inst.entry_id}|{g}" for g in grams]
+    stems = [f"S:{_stem(w)}" for w in words]
+    tokens += stems + [f"{inst.entry_id}|{s}" for s in stems]
     on = [name for name, value in inst.flags if value]
     tokens += [f"F:{n}" for n in on] + [f"{inst.entry_id}|F:{n}" for n in on]
     paired = [n for n in on if n in _PAIR_FLAGS]
