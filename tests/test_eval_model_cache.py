@@ -15,7 +15,7 @@ from harness.pack.load import load_pack
 
 TEXT = "The legislature will pass new statutes on technology transfer this autumn."
 # One small training split: caching works the same for any training files, and training on all
-# of them (4,170 turns, about 19 s) five times over would dominate the test suite's time.
+# of them (4,690 turns, about 25 s) five times over would dominate the test suite's time.
 SMALL = [gold_path("train")]
 
 
