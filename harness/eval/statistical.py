@@ -118,12 +118,14 @@ class StatModel:
         return [{lab: float(row[classes.index(lab)]) for lab in LABELS} for row in probs]
 
     def predict(self, items: Sequence[Instance]) -> list[dict[Label, float]]:
-        arithmetic = self.__dict__.get("_arithmetic")
-        if arithmetic is None:
-            arithmetic = self.__dict__["_arithmetic"] = _Arithmetic.of(self)
-        return arithmetic.probabilities(items)
+        return self._arithmetic.probabilities(items)
+
+    @functools.cached_property
+    def _arithmetic(self) -> _Arithmetic:
+        return _Arithmetic.of(self)
 
     def __getstate__(self) -> dict[str, object]:
+        # The cache file keeps the fitted model only; the arithmetic is rebuilt on first use.
         return {k: v for k, v in self.__dict__.items() if k != "_arithmetic"}
 
 
