@@ -7,6 +7,7 @@ breaks China's red line on legal changes, so the expected aggregates are known e
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,11 @@ import pytest
 import yaml
 
 from harness.cli.main import main
+from harness.eval import evaluate_transcript
 from harness.eval.report import SuiteReport
-from harness.eval.suite_runner import STATE_FILE, SuiteState
+from harness.eval.suite import load_suite
+from harness.eval.suite_runner import STATE_FILE, SuiteRunner, SuiteState, run_suite
+from harness.llm.config import CLIOverrides
 from harness.pack.load import load_pack
 from harness.transcript.store import RunStore
 from tests.cli_process import cue_of, holding_reply
@@ -266,13 +270,6 @@ def test_one_process_scores_turns_as_they_come(
     """In one process too, each turn is scored while its run waits for the next reply, so no
     queue of whole runs is left to score when the runs end together; the stored evaluation is
     the one a scoring at the end gives."""
-    import asyncio
-
-    from harness.eval import evaluate_transcript
-    from harness.eval.suite import load_suite
-    from harness.eval.suite_runner import SuiteRunner, run_suite
-    from harness.llm.config import CLIOverrides
-
     scored: list[str] = []
     real = SuiteRunner._score_turn
 
