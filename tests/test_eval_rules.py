@@ -110,6 +110,15 @@ def test_sentences_keep_abbreviations_and_offsets() -> None:
     assert len(normalise("İstanbul \u2019x\u2019")) == len("İstanbul \u2019x\u2019")
 
 
+def test_normalise_is_the_same_on_its_ascii_fast_path() -> None:
+    # ASCII text takes str.lower() whole; anything else goes char by char. Both must agree.
+    assert normalise("We Will NOT\tchange\u00a0the LAW\u2019s text") == (
+        "we will not change the law's text"
+    )
+    assert normalise("İstanbul SAYS No") == "İstanbul says no"  # "İ" would lower to 2 chars
+    assert normalise("ΟΔΟΣ") == "οδοσ"  # one char at a time: no final sigma
+
+
 # Paraphrases with none of the ledger's trigger words, read through concept lexicons and
 # speech-act cues (written for these tests, not taken from any gold split).
 PARAPHRASES = [

@@ -27,8 +27,11 @@ _SAME_LENGTH = str.maketrans(
 
 def normalise(text: str) -> str:
     """Lower-case, straight quotes, plain spaces; always exactly as long as `text`."""
+    text = text.translate(_SAME_LENGTH)
+    if text.isascii():  # the common case: ASCII letters lower-case one for one
+        return text.lower()
     out = []
-    for char in text.translate(_SAME_LENGTH):
+    for char in text:
         low = char.lower()
         out.append(low if len(low) == 1 else char)
     return "".join(out)
