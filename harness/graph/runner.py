@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -130,12 +130,13 @@ class _Session:
         models: SpeakerModels,
         meta: RunMeta | None,
         on_event: OnEvent | None,
+        pack: PersonaPack | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
         self.request = request
         self.on_event = on_event
-        self.pack = load_pack(request.pack)
+        self.pack = pack or load_pack(request.pack)
         self.scenario = _scenario(self.pack, request.scenario)
         self.max_rounds = request.rounds or self.scenario.max_rounds
         self.pending_prompts: dict[str, list[ChatMessage]] = {}
@@ -293,8 +294,14 @@ def read_request(store: RunStore, run_id: str) -> RunRequest:
         raise TranscriptError(first["msg"], location=path, field=field) from None
 
 
-def _checked_variants(request: RunRequest) -> tuple[Scenario, dict[str, Persona]]:
-    """The request's scenario and persona variants, checked against its pack."""
+class _Checked(NamedTuple):
+    pack: PersonaPack
+    scenario: Scenario
+    variants: dict[str, Persona]
+
+
+def _checked_variants(request: RunRequest) -> _Checked:
+    """The request's pack, scenario and persona variants, checked against the pack."""
     pack = load_pack(request.pack)
     scenario = _scenario(pack, request.scenario)
     variants: dict[str, Persona] = {}
@@ -305,7 +312,7 @@ def _checked_variants(request: RunRequest) -> tuple[Scenario, dict[str, Persona]
         if variant.side != pack.personas[pid].side:
             raise PackError(f"variant of {pid!r} changes its side", field="side", location=path)
         variants[pid] = variant
-    return scenario, variants
+    return _Checked(pack, scenario, variants)
 
 
 async def run_scenario(
@@ -317,11 +324,11 @@ async def run_scenario(
     run_id: str | None = None,
 ) -> Transcript:
     """Start a new run of `request.scenario` and drive it to its end."""
-    _, variants = _checked_variants(request)  # fail before creating a run folder
+    checked = _checked_variants(request)  # fail before creating a run folder
     run_id = run_id or store.new_run_id(request.scenario)
     _write_request(store, run_id, request)
-    session = _Session(store, run_id, request, models, None, on_event)
-    return await session.drive(NegotiationState(persona_overrides=variants))
+    session = _Session(store, run_id, request, models, None, on_event, checked.pack)
+    return await session.drive(NegotiationState(persona_overrides=checked.variants))
 
 
 async def resume_run(
@@ -383,7 +390,7 @@ async def fork_run(
         updates["llm"] = llm
     request = RunRequest.model_validate({**parent_request.model_dump(), **updates})
     parent_state = await _state_after_round(store, parent_id, at_round)
-    scenario, variants = _checked_variants(request)
+    pack, scenario, variants = _checked_variants(request)
     if at_round >= (request.rounds or scenario.max_rounds):
         raise TranscriptError(
             f"round {at_round} is the last round; nothing to fork",
@@ -400,7 +407,7 @@ async def fork_run(
     )
     run_id = store.new_run_id(request.scenario)
     _write_request(store, run_id, request)
-    session = _Session(store, run_id, request, models, None, on_event)
+    session = _Session(store, run_id, request, models, None, on_event, pack)
     session.meta = session.meta.model_copy(
         update={"parent_run": parent_id, "fork_round": at_round, "fork_note": event_text}
     )
