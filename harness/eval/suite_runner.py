@@ -387,7 +387,12 @@ class SuiteRunner:
             async with contextlib.AsyncExitStack() as stack:
                 if count > 1:  # fork before this suite starts threads of its own
                     self.workers = await stack.enter_async_context(
-                        WorkerPool(count, self.settings, self.store, self.open_models)
+                        WorkerPool(
+                            count,
+                            {m: self.settings[m] for m in sorted(simulated)},
+                            self.store,
+                            self.open_models,
+                        )
                     )
                 # The offline model loads (1 s from the cache) or trains (6 s on first use) in
                 # the evaluation thread while the first turns are simulated; every evaluation

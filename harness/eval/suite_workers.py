@@ -386,6 +386,10 @@ async def _serve(
             send(WorkerReport(kind="done", spec_id=job.spec_id))
 
         async with asyncio.TaskGroup() as group:
+            # Open every endpoint now (client and preflight), while the first jobs are on their
+            # way, instead of when a job first needs it; a job waits on the same lock.
+            for name in settings:
+                group.create_task(router_for(name))
             while (job := await jobs.get()) is not None:
                 group.create_task(run(job))
         send(WorkerReport(kind="totals", totals=CallTotals.of_routers(routers.values())))
