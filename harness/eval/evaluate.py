@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.11.0"
+EVALUATOR_VERSION = "1.12.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -62,6 +62,10 @@ EVALUATOR_VERSION = "1.11.0"
 #      give another away), each batch scored fresh first; the statistical layer also sees word
 #      stems (5-fold CV F1 0.8217 -> 0.8251 at 0.5/0.45 over the same 4,690 turns). Rule: "no
 #      full text" upholds summary-only (a negation-scope test had passed on layer 2's vote).
+# 1.12: 390 more (train_extra12: concessions made indirectly), each batch scored fresh first.
+#      Rules: a yes in the next two sentences to the other side's reported ask commits to it;
+#      "by statute", the full text released later, a one-way structure accepted, proportionate
+#      or mutual responses, and joint or consensus findings (5-fold CV F1 0.8280 -> 0.8315).
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -82,9 +86,12 @@ EVALUATOR_VERSION = "1.11.0"
 # 0.5/0.45 (F1 0.8148, 0.0097 below the best, P 0.878, the highest precision in the band).
 # 1.11, over 4,690 turns (train_extra11 and word stems added): best F1 0.8304 at 0.4/0.4; the
 # rule keeps 0.5/0.45 (F1 0.8251, P 0.882, the highest precision in the band).
-T_TOUCHED = 0.5  # an entry the rules saw touched but could not decide
+# 1.12, over 5,080 turns (train_extra12 and the 1.12 rules added): best F1 0.8381 at 0.4/0.4;
+# the rule picks 0.55/0.4 (F1 0.8292, 0.0089 below the best, P 0.891; 0.5/0.45 gave F1 0.8315,
+# P 0.885).
+T_TOUCHED = 0.55  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
-T_UNTOUCHED = 0.45  # an entry whose topic words never appear (paraphrase)
+T_UNTOUCHED = 0.4  # an entry whose topic words never appear (paraphrase)
 T_DERIVED = 0.6  # a position whose topic was derived from its examples
 RULE_CONFIDENCE = 0.9
 

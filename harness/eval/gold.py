@@ -29,7 +29,9 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # more (China's and the U.S. hardest lines, minimal pairs, long recaps with one concession).
 # `train_extra11` (1.11.0): 520 more (China's law and text lines in procedural wording, the
 # U.S. lines in its officials' public registers, short terse turns, long turns that keep one
-# line and give away another).
+# line and give away another). `train_extra12` (1.12.0): 390 more (concessions made indirectly:
+# China's sovereignty and law lines, the U.S. retaliation and enforcement lines, and
+# multi-sentence turns in the style of a simulated negotiator).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -43,6 +45,7 @@ TRAINING_SPLITS = (
     "train_extra9",
     "train_extra10",
     "train_extra11",
+    "train_extra12",
 )
 
 

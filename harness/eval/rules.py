@@ -446,6 +446,8 @@ def _read_hit(
     if relative and not negated:
         return hit(None, "inside a relative clause")
     if reported:
+        if act.direction == "violate" and not negated and _accepted_after(reading, sentence):
+            return hit("violated", "accepts what the other side asked")
         return hit(None, "reports the other side")
     if act.direction == "violate":
         if act.agent == "own" and other:
@@ -520,6 +522,30 @@ _ACCEPTS = re.compile(
     r"let \w+(?: \w+)? (?:agree|accept|sign|have)|works for (?:us|me)|has my (?:approval|blessing))\b"
     r"|^fine\b|, fine\b"
 )
+
+
+# The own side saying yes to what the sentence before it reported the other side asking: "They
+# want X. Tell him we accept.", "... Your second point was X. I accept your second point.",
+# "... we can go along with that", "If the tariffs come off, both are acceptable."
+_ACCEPTS_ASK = re.compile(
+    r"\b(?:(?:we|i)(?: can| will|'ll| do)? (?:accept|agree|go along with)(?: to)?"
+    r"(?: (?:it|that|this|them|both|your (?:\w+ )?(?:point|proposal|request|offer|idea|paper)))?"
+    r"(?:,? (?:then|too|now|in full))?\s*[.!;]*$|"
+    r"(?:both|all|each|either) (?:is|are|of them are|would be) acceptable\b|the answer is yes\b|"
+    r"you can (?:have|keep) (?:that|it|this)(?: one)?\b|(?:i|we)(?:'ll| will) give you (?:that|this)\b|"
+    r"^fair enough\b|^agreed\b|^(?:okay|ok|fine|very well)[.!,]? (?:we|i)(?:'ll| will| can) "
+    r"(?:do|accept|take|sign) (?:that|it|this)\b)"
+)
+
+
+def _accepted_after(reading: TurnReading, sentence: tx.Span) -> bool:
+    """One of the two sentences after `sentence` says yes to it, with no negation."""
+    after = [s for s in reading.sentences if s.start >= sentence.end][:2]
+    for s in after:
+        text = reading.norm[s.start : s.end].strip()
+        if _ACCEPTS_ASK.search(text) and tx.negation_count(text) == 0:
+            return not tx.REJECTION.search(text)
+    return False
 
 
 @functools.cache  # one compiled pattern per side's "other" references
