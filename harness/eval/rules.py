@@ -524,9 +524,9 @@ _ACCEPTS = re.compile(
 )
 
 
-# The own side saying yes to what the sentence before it reported the other side asking: "They
-# want X. Tell him we accept.", "... Your second point was X. I accept your second point.",
-# "... we can go along with that", "If the tariffs come off, both are acceptable."
+# The own side saying yes, in one of the next two sentences, to what a sentence reported the
+# other side asking: "They want X. Tell him we accept.", "... Your proposal was X. We have
+# reflected, and we can go along with that.", "If the tariffs come off, both are acceptable."
 _ACCEPTS_ASK = re.compile(
     r"\b(?:(?:we|i)(?: can| will|'ll| do)? (?:accept|agree|go along with)(?: to)?"
     r"(?: (?:it|that|this|them|both|your (?:\w+ )?(?:point|proposal|request|offer|idea|paper)))?"
