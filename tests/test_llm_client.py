@@ -15,7 +15,7 @@ from fake_openai import FakeOpenAI, Fault
 from pydantic import BaseModel, Field
 
 from harness.llm.accounting import Accounting
-from harness.llm.cache import FILENAME, cache_key
+from harness.llm.cache import FILENAME
 from harness.llm.client import OpenAIChat, make_client, result_type, tls_context
 from harness.llm.config import LLMSettings, Price
 from harness.llm.errors import EndpointRejected, EndpointUnavailable, StructuredOutputError
@@ -232,31 +232,6 @@ def test_cache_second_run_makes_no_requests(
     assert all(r.cache_hit for r in second_records)
     assert [r.usage for r in second_records] == [r.usage for r in first_records]
     assert KEY.encode() not in (settings.cache_dir / FILENAME).read_bytes()
-
-
-def test_frequency_penalty_is_sent_only_when_set(fake_openai: FakeOpenAI) -> None:
-    call(chat_for(fake_openai))
-    call(chat_for(fake_openai, frequency_penalty=0.6))
-    plain, penalised = fake_openai.chat_requests
-    assert plain.body is not None and "frequency_penalty" not in plain.body
-    assert penalised.body is not None and penalised.body["frequency_penalty"] == 0.6
-    # An endpoint given by the user gets none: only the embedded model's chats carry one.
-    settings = LLMSettings(base_url=fake_openai.base_url, model="fake-model", api_key=KEY)
-
-    async def penalty() -> float | None:
-        async with open_router(settings, preflight=False) as router:
-            return router.for_speaker("liu_he", "cn").frequency_penalty  # type: ignore[attr-defined]
-
-    assert asyncio.run(penalty()) is None
-
-
-def test_cache_key_tells_penalties_apart_and_keeps_old_keys() -> None:
-    base = {"endpoint": "http://x/v1", "model": "m", "messages": MESSAGES, "schema": Move,
-            "mode": "json_schema", "temperature": 0.7, "seed": 1, "max_tokens": None}  # fmt: skip
-    plain = cache_key(**base)  # type: ignore[arg-type]
-    assert cache_key(**base, frequency_penalty=None) == plain  # type: ignore[arg-type]
-    assert cache_key(**base, frequency_penalty=0.6) != plain  # type: ignore[arg-type]
-    assert cache_key(**base, frequency_penalty=0.6) != cache_key(**base, frequency_penalty=0.3)  # type: ignore[arg-type]
 
 
 def test_cache_hit_after_fallback_in_a_new_process(

@@ -45,7 +45,6 @@ def cache_key(
     temperature: float,
     seed: int | None,
     max_tokens: int | None,
-    frequency_penalty: float | None = None,
 ) -> str:
     material = {
         "endpoint": endpoint,
@@ -57,8 +56,6 @@ def cache_key(
         "seed": seed,
         "max_tokens": max_tokens,
     }
-    if frequency_penalty is not None:  # absent otherwise: earlier cache entries keep their keys
-        material["frequency_penalty"] = frequency_penalty
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

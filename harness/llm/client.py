@@ -101,10 +101,8 @@ class OpenAIChat:
         accounting: Accounting | None = None,
         prices: dict[str, Price] | None = None,
         modes: so.ModeMemory = so.MODE_MEMORY,
-        frequency_penalty: float | None = None,
     ) -> None:
         self.base_url = base_url
-        self.frequency_penalty = frequency_penalty  # sent with every request when set
         self.model = model
         self.client = client
         self.policy = policy
@@ -129,12 +127,7 @@ class OpenAIChat:
         max_tokens: int | None = None,
     ) -> CallResult[T]:
         started = time.perf_counter()
-        params = {
-            "temperature": temperature,
-            "seed": seed,
-            "max_tokens": max_tokens,
-            "frequency_penalty": self.frequency_penalty,
-        }
+        params = {"temperature": temperature, "seed": seed, "max_tokens": max_tokens}
         hit = self._cached(messages, schema, params, started)
         if hit is not None:
             self.accounting.add(tag, hit.record)
@@ -294,8 +287,6 @@ class OpenAIChat:
             kwargs["seed"] = params["seed"]
         if params["max_tokens"] is not None:
             kwargs["max_tokens"] = params["max_tokens"]
-        if params["frequency_penalty"] is not None:
-            kwargs["frequency_penalty"] = params["frequency_penalty"]
         fmt = so.response_format(mode, schema)
         if fmt is not None:
             kwargs["response_format"] = fmt

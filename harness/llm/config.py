@@ -68,13 +68,6 @@ class LocalSettings(BaseModel):
     )
     ctx_per_slot: int = Field(default=4096, ge=512, description="Context tokens per slot.")
     threads: int = Field(default=2, ge=1)
-    frequency_penalty: float | None = Field(
-        default=0.6,
-        ge=-2.0,
-        le=2.0,
-        description="Sent with every request to the embedded model (None: not sent). Without it "
-        "SmolLM2-135M often spirals into repeated dates and digits inside the JSON reply.",
-    )
 
 
 class LLMSettings(BaseModel):

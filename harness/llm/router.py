@@ -128,12 +128,10 @@ async def open_router(
     targets = plan_targets(settings)
     check_keys(list(targets.values()))
     async with contextlib.AsyncExitStack() as stack:
-        local_url: str | None = None
         if needs_local_server(targets):
             from harness.llm.local_server import local_endpoint  # only when needed
 
             local = await stack.enter_async_context(local_endpoint(settings))
-            local_url = local.url
             targets = {name: _on_local(t, local.url, local.model) for name, t in targets.items()}
         for target in targets.values():
             if target.model is None:
@@ -169,9 +167,6 @@ async def open_router(
                     cache=cache,
                     accounting=accounting,
                     prices=settings.prices,
-                    frequency_penalty=(
-                        settings.local.frequency_penalty if target.base_url == local_url else None
-                    ),
                 )
         if preflight:
             wanted: dict[tuple[str, str | None], set[str]] = {}
