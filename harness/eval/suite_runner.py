@@ -376,9 +376,9 @@ class SuiteRunner:
         self.observer.planned(specs, actions)
         judge = self.suite.evaluation.mode == "judge"
         simulated = {s.model for s in specs if actions[s.id] in ("start", "resume")}
-        count = worker_count(
-            self.workers_requested, self.parallel, {m: self.settings[m] for m in simulated}
-        )
+        # The settings of the models that simulate: they size the pool and are all it opens.
+        to_simulate = {m: self.settings[m] for m in sorted(simulated)}
+        count = worker_count(self.workers_requested, self.parallel, to_simulate)
         # Routers in this process: for simulations when they run here, for the judge.
         needed = set() if count > 1 else set(simulated)
         if judge:
@@ -387,12 +387,7 @@ class SuiteRunner:
             async with contextlib.AsyncExitStack() as stack:
                 if count > 1:  # fork before this suite starts threads of its own
                     self.workers = await stack.enter_async_context(
-                        WorkerPool(
-                            count,
-                            {m: self.settings[m] for m in sorted(simulated)},
-                            self.store,
-                            self.open_models,
-                        )
+                        WorkerPool(count, to_simulate, self.store, self.open_models)
                     )
                 # The offline model loads (1 s from the cache) or trains (6 s on first use) in
                 # the evaluation thread while the first turns are simulated; every evaluation
