@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.eval import evaluate_turns
 from harness.pack.load import load_pack
 from harness.pack.models import PersonaPack
-from harness.transcript.turns_jsonl import PlainTurn
+from tests.test_eval_rules import red_line_verdicts
 
 REFUSED = "anything but violated"
 ASKED = "The White House note asks that Washington alone decide whether China has complied."
@@ -55,13 +54,11 @@ def pack() -> PersonaPack:
 def test_indirect_concessions(
     pack: PersonaPack, speaker: str, text: str, issue: str, verdict: str, layer: str | None
 ) -> None:
-    evaluation = evaluate_turns([PlainTurn(speaker=speaker, text=text)], pack)
-    found = [v for v in evaluation.turns[0].verdicts if v.issue == issue and v.red_line]
+    found = red_line_verdicts(pack, speaker, text, issue)
     if verdict == REFUSED:
         assert all(v.verdict != "violated" for v in found)
         return
     assert found, f"{issue} not touched"
     assert found[0].verdict == verdict
-    assert found[0].quote in text
     if layer is not None:
         assert found[0].layer == layer

@@ -10,6 +10,7 @@ import yaml
 
 from harness.errors import EvalError
 from harness.eval import Evaluator, TurnInput, evaluate_turns
+from harness.eval.model import Verdict
 from harness.eval.ruleset import load_ruleset
 from harness.eval.text import normalise, sentences, speech_cues
 from harness.pack.load import load_pack
@@ -24,11 +25,17 @@ def pack() -> PersonaPack:
     return PersonaPack.model_validate(yaml.safe_load(FIXTURE.read_text(encoding="utf-8")))
 
 
-def verdict_of(pack: PersonaPack, speaker: str, text: str, issue: str) -> str:
+def red_line_verdicts(pack: PersonaPack, speaker: str, text: str, issue: str) -> list[Verdict]:
+    """The turn's red-line verdicts on `issue`, each checked to quote the turn verbatim."""
     evaluation = evaluate_turns([PlainTurn(speaker=speaker, text=text)], pack)
     found = [v for v in evaluation.turns[0].verdicts if v.issue == issue and v.red_line]
     for v in found:
         assert v.quote in text  # every quote is verbatim
+    return found
+
+
+def verdict_of(pack: PersonaPack, speaker: str, text: str, issue: str) -> str:
+    found = red_line_verdicts(pack, speaker, text, issue)
     return found[0].verdict if found else "none"
 
 
