@@ -1,9 +1,13 @@
-"""Concessions made indirectly, caught by evaluator 1.12.0's rules, next to the refusals in the
-same words that they must not flag: a yes to what the other side was reported asking, "by
-statute", the full text released later, a one-way structure accepted, proportionate or mutual
-responses, and findings made jointly or by the other side's institutions. The turns were
-written for this test, not taken from any gold split; they run on the real pack, and the layer
-that decided is checked, so a rule that stops matching fails here even if layer 2 guesses."""
+"""Concessions made indirectly, caught by the rules of evaluator 1.12.0 and 1.13.0, next to the
+refusals in the same words that they must not flag. 1.12.0: a yes to what the other side was
+reported asking, "by statute", the full text released later, a one-way structure accepted,
+proportionate or mutual responses, and findings made jointly or by the other side's
+institutions. 1.13.0: an own proposal asked, then accepted; the other side's wish supposed, then
+allowed; the act's subject found from a possessive or a shared first clause; a demand dropped
+as a condition; a giveaway with no strings; an act weighed ("would take years") or ruled out of
+the draft. The turns were written for this test, not taken from any gold split; they run on the
+real pack, and the layer that decided is checked, so a rule that stops matching fails here even
+if layer 2 guesses."""
 
 from __future__ import annotations
 
@@ -42,6 +46,39 @@ CASES = [
     ("lighthizer", "Violations will be assessed jointly, and nothing moves without both offices signing off.", "enforcement", "violated", "rules"),
     ("lighthizer", "The State Administration for Market Regulation will rule on each complaint for us.", "enforcement", "violated", "rules"),
     ("lighthizer", "We will not let findings be made by consensus; we act on our own findings.", "enforcement", "upheld", None),
+    # 1.13.0: an own proposal put as a question, then accepted, is offered
+    ("liu_he", "Might we release the whole agreement a few weeks after signing? Yes, we can commit to that.", "text_publication", "violated", "rules"),
+    ("liu_he", "Might we release the whole agreement a few weeks after signing? No, we cannot commit to that.", "text_publication", REFUSED, None),
+    # the other side's wish supposed, then allowed ("they may do so") or refused
+    ("wang_shouwen", "If the Americans want to rule on our compliance themselves, they may do so.", "enforcement", "violated", "rules"),
+    ("wang_shouwen", "If the Americans want to rule on our compliance themselves, we will object.", "enforcement", "upheld", "rules"),
+    ("kudlow", "If Beijing wants to police compliance through its own courts, fine by us.", "enforcement", "violated", "rules"),
+    ("kudlow", "If Beijing wants to police compliance through its own courts, there is no deal.", "enforcement", "upheld", "rules"),
+    # the act's subject: a possessive right before it, or the first clause's for a joined verb
+    ("liao_min", "I have informed Secretary Mnuchin that our lawmakers will pass the changes he requested.", "legal_changes", "violated", "rules"),
+    ("mnuchin", "We'll lift the tariffs once they sign, and trust their system on enforcement.", "enforcement", "violated", "rules"),
+    # a demand dropped as a condition; a giveaway with nothing asked back
+    ("lighthizer", "If they hit back later, so be it. We won't make the pledge a condition any more.", "retaliation_pledge", "violated", "rules"),
+    ("lighthizer", "We will make the pledge a condition of any deal.", "retaliation_pledge", REFUSED, None),
+    ("trump", "We're lifting every tariff on China today. No strings attached!", "appear_soft", "violated", "rules"),
+    # an act weighed as a subject ("would take years"), or ruled out of the draft, is no offer
+    ("liu_he", "Rewriting our statutes is not part of this draft.", "legal_changes", "upheld", "rules"),
+    ("wang_shouwen", "Revising the patent law would take three years, and we will not put that in the text.", "legal_changes", "upheld", "rules"),
+    ("mnuchin", "Dropping the duties at signing would cost us leverage. But if it closes the deal, I'll put it on the table.", "tariff_removal", "violated", "rules"),
+    ("mnuchin", "Dropping the duties at signing would cost us leverage. So we won't.", "tariff_removal", "upheld", "rules"),
+    # out of the document, or no longer a condition: a violating act so placed is refused, an
+    # upholding one given up
+    ("liu_he", "Full publication has been struck from the draft.", "text_publication", "upheld", "rules"),
+    ("lighthizer", "The no-retaliation pledge has been taken out of the text.", "retaliation_pledge", "violated", "rules"),
+    ("lighthizer", "The no-retaliation pledge is no longer a precondition for us signing.", "retaliation_pledge", "violated", "rules"),
+    ("lighthizer", "We're letting the no-retaliation pledge go to close this.", "retaliation_pledge", "violated", "rules"),
+    # a bare "yes" answers an own proposal; "I don't see any reason to object" allows
+    ("liao_min", "Can we accept an American referee on compliance? Frankly, yes.", "enforcement", "violated", "rules"),
+    ("kudlow", "If they want to police compliance through their own courts, I don't see any reason to object.", "enforcement", "violated", "rules"),
+    # a newspaper's claim, denied, commits nobody
+    ("liu_he", "A Beijing newspaper says I promised the full text would come out. I said nothing of the kind.", "text_publication", REFUSED, None),
+    ("trump", "The tariff cut is free of charge, China owes us nothing.", "appear_soft", "violated", "rules"),
+    ("mnuchin", "Under the new clause the duties lapse on the signing date.", "tariff_removal", "violated", "rules"),
 ]  # fmt: skip
 
 

@@ -92,13 +92,15 @@ def test_hard_cases(pack: PersonaPack, speaker: str, text: str, issue: str, expe
 
 def test_the_other_sides_ask_reported_is_no_violation(pack: PersonaPack) -> None:
     text = "The Americans want us to change our laws."
-    # On the real pack the rules read it as a report and nothing decides it. On this miniature
-    # pack layer 2 of 1.12.0 leans to "upheld" (0.754, just past the 0.75 that a turn of
-    # reports needs), which the gold guide would label "none"; never a violation either way.
-    assert verdict_of(load_pack("us-china-2019"), "liu_he", text, "legal_changes") == (
-        "not_addressed"
-    )
-    assert verdict_of(pack, "liu_he", text, "legal_changes") != "violated"
+    # The rules read it as a report and decide nothing. Layer 2 then leans to "upheld" on both
+    # packs (1.13.0: 0.75 on the real one, just at the 0.75 that a turn of reports needs),
+    # where the gold guide would label it "none"; it is never a violation either way.
+    real = load_pack("us-china-2019")
+    reading = Evaluator.for_pack(real).read(TurnInput(index=0, speaker="liu_he", text=text))
+    hits = reading.entries["cn.legal_changes.no_law_change"].hits
+    assert hits and all(h.reported and h.decision is None for h in hits)
+    for p in (real, pack):
+        assert verdict_of(p, "liu_he", text, "legal_changes") in ("not_addressed", "upheld")
 
 
 def test_multi_issue_turn(pack: PersonaPack) -> None:

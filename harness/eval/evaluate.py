@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.12.0"
+EVALUATOR_VERSION = "1.13.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -66,6 +66,12 @@ EVALUATOR_VERSION = "1.12.0"
 #      Rules: a yes in the next two sentences to the other side's reported ask commits to it;
 #      "by statute", the full text released later, a one-way structure accepted, proportionate
 #      or mutual responses, and joint or consensus findings (5-fold CV F1 0.8280 -> 0.8315).
+# 1.13: rules read from dev's misses (dev became a development split; `holdout` and the new
+#      `holdout2` stay unread): an own proposal asked, then accepted; the other side's wish
+#      supposed, then allowed or refused; a possessive or a shared first clause names the act's
+#      subject; a demand dropped "as a condition"; "no strings attached"; an act weighed as a
+#      subject ("would take years") or ruled out of "this draft" (5-fold CV F1 0.8292 ->
+#      0.8303 at the unchanged thresholds 0.55/0.4).
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall

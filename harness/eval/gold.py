@@ -1,8 +1,9 @@
-"""The gold set: hand-labelled turns in `evals/gold/*.jsonl` (training splits, `dev`, `holdout`).
+"""The gold set: hand-labelled turns in `evals/gold/*.jsonl` (training splits, `dev`, `holdout`,
+`holdout2`).
 
 Labels are issue keys of the SPEAKER's own side's red lines: `violated` lists the red lines the
 turn breaks, `upheld` those it keeps to. The training splits teach the statistical layer;
-`dev` and `holdout` only ever measure it (`impasse eval calibrate --split ...`).
+`dev`, `holdout` and `holdout2` only ever measure it (`impasse eval calibrate --split ...`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # U.S. lines in its officials' public registers, short terse turns, long turns that keep one
 # line and give away another). `train_extra12` (1.12.0): 390 more (concessions made indirectly:
 # China's sovereignty and law lines, the U.S. retaliation and enforcement lines, and
-# multi-sentence turns in the style of a simulated negotiator).
+# multi-sentence turns in the style of a simulated negotiator). `train_extra13` (1.13.0): 96
+# more (eight indirect speech acts, each in violating and compliant turns).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -46,6 +48,7 @@ TRAINING_SPLITS = (
     "train_extra10",
     "train_extra11",
     "train_extra12",
+    "train_extra13",
 )
 
 

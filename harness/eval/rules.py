@@ -62,10 +62,15 @@ _TRAILING_CONDITION = re.compile(
     r"[\s,;-]*(?:and |but )?(?:only|once|after|until|provided|as long as|so long as)\b"
 )
 _STRICT_WEAK = re.compile(r"\b(?:would|could|might)\b")
+_POSSESSOR = re.compile(r"(?:^|\s)((?:our|my|your|their)|[\w.]+'s)\s*$")
+# "Amending the law would take two years": an act named as the subject of a would/could/might
+# sentence is weighed, not offered.
+_WEIGHED = re.compile(r"^[^.;:]{0,40}?\b(?:would|could|might)\b")
 # Somebody other than the speaker's side says or suggests it: "some people say we should ...".
 _REPORTER = re.compile(
     r"\b(?:people|some|someone|somebody|critics|the press|the media|media|fake news|reporters|"
     r"pundits|commentators|democrats|everyone|everybody|nobody|no one|the papers|headlines|"
+    r"(?:the|a) (?:[\w-]+ ){0,2}?(?:newspaper|paper|article|story|news report)|"
     r"others|he|she|anybody|anyone)\s+(?:[\w']+\s+){0,3}?" + tx.REPORT_VERB + r"\b"
 )
 # "No pledge, no deal": the first "no" sets a condition, it does not negate the act.
@@ -327,6 +332,12 @@ def _read_hit(
     content = prefix_core[content_from:]
     stripped = _FILLER.sub("", content.strip()).strip()
     ref = _last_ref(prefix_core, own_re, other_re, after=content_from)
+    # "... that our legislature will adopt ...": a side's possessive right before the act is
+    # the act's own subject, whatever was named before it.
+    owner = _POSSESSOR.search(prefix_core)
+    if owner is not None and owner.end() > content_from:
+        word = owner.group(1)
+        ref = "own" if own_re.fullmatch(word) else "other" if other_re.fullmatch(word) else ref
     first_word = match.group().split()[0] if match.group().split() else ""
     directive = principal or framed or bool(_OWN_DIRECTIVE.search(prefix_core))
     # A principal granting its own negotiator leave: "Liu He, you may accept their wording".
@@ -337,6 +348,15 @@ def _read_hit(
         and bool(_IMPERATIVE.match(first_word))
         and not re.search(r"(?:ing|ed|s)$", first_word)
     )
+    if imperative and ref is None and re.match(r"(?:and|but|then|or)\b", prefix.strip()):
+        # "We'll lift the tariffs when they sign, and trust their system": a verb joined to
+        # the sentence's first clause shares its subject.
+        head = norm[sentence.start : clause.start]
+        first = min(_subjects(own_re, head), default=-1), min(_subjects(other_re, head), default=-1)
+        if max(first) >= 0:
+            imperative = False
+            own_first = first[0] >= 0 and (first[1] < 0 or first[0] < first[1])
+            ref = "own" if own_first else "other"
     reported = bool(
         tx.PASSIVE_REPORT.search(content)
         or tx.REPORT_FRAME.search(content)
@@ -408,7 +428,8 @@ def _read_hit(
         or (not conditional and bool(tx.HYPOTHETICAL.match(clause_text.strip())))
     )
     weak_re = _STRICT_WEAK if framed or permitted else tx.WEAK_MODAL
-    weak = bool(weak_re.search(content))
+    weighed = not stripped and first_word.endswith("ing") and bool(_WEIGHED.match(suffix))
+    weak = bool(weak_re.search(content)) or weighed
     sarcasm = bool(tx.SARCASM.search(sent)) or (
         sent.lstrip().startswith("and ") and _follows_bare_assent(reading, sentence)
     )
@@ -428,6 +449,15 @@ def _read_hit(
     if rejected and act.direction == "violate" and not negated:
         return hit("upheld", "named, then rejected")
     if question:
+        # "Could we publish it in full later? We can commit to that.": the own side's proposal,
+        # put as a question and then accepted, is offered.
+        if (
+            act.direction == "violate"
+            and not negated
+            and not other
+            and _accepted_after(reading, sentence)
+        ):
+            return hit("violated", "proposes it, then says yes")
         return hit(None, "question")
     if withheld:
         return hit(None, "instruction withheld")
@@ -459,6 +489,8 @@ def _read_hit(
         if negated:
             return hit("upheld", "own side refuses the act")
         if weak:
+            if weighed and _accepted_after(reading, sentence):
+                return hit("violated", "weighed, then accepted")
             return hit(None, "conditional offer (would/could/might)")
         if conditional:
             return hit("violated", "own side offers the act on a condition")
@@ -515,7 +547,7 @@ def _read_concepts(
 
 
 _ACCEPTS = re.compile(
-    r"\b(?:so be it|(?:we|i)(?: can| will|'ll)? (?:accept|agree to|go along with|live with) "
+    r"\b(?:so be it|(?:we|i)(?: can| will|'ll)? (?:accept|agree to|go along with|live with|commit to) "
     r"(?:it|that|this)|(?:that's|that is|it's|it is) (?:fine|okay|ok|acceptable|all right)|"
     r"fine (?:by|with) (?:us|me)|(?:we|i)(?: are|'re| am|'m) (?:prepared|ready|willing|happy|glad) to|"
     r"(?:i|we)(?:'ll| will) (?:propose|offer|put (?:that|it) forward)|let them|"
@@ -532,6 +564,9 @@ _ACCEPTS_ASK = re.compile(
     r"(?: (?:it|that|this|them|both|your (?:\w+ )?(?:point|proposal|request|offer|idea|paper)))?"
     r"(?:,? (?:then|too|now|in full))?\s*[.!;]*$|"
     r"(?:both|all|each|either) (?:is|are|of them are|would be) acceptable\b|the answer is yes\b|"
+    r"(?:we|i)(?: can| will|'ll| could)? (?:commit to|live with|do) (?:it|that|this)(?:,? (?:then|too|now))?\s*[.!;]*$|"
+    r"(?:^|, )yes[.!]*$|let's do (?:it|that)\b|(?:it's|it is|that's|that is) acceptable\b|^swallow it\b|"
+    r"you (?:may|can) (?:agree to|accept|sign) (?:it|that|this)\b|(?:i|we)(?:'ll| will) put (?:it|that|this) on the table\b|"
     r"you can (?:have|keep) (?:that|it|this)(?: one)?\b|(?:i|we)(?:'ll| will) give you (?:that|this)\b|"
     r"^fair enough\b|^agreed\b|^(?:okay|ok|fine|very well)[.!,]? (?:we|i)(?:'ll| will| can) "
     r"(?:do|accept|take|sign) (?:that|it|this)\b)"

@@ -136,12 +136,21 @@ NEGATION = re.compile(
 )
 # Said after the act: "changing our laws is off the table".
 POST_NEGATION = re.compile(
-    r"^[^.]{0,40}?\b(?:is|are|will be|remains?|stays?)\s+(?:simply\s+|just\s+|completely\s+|totally\s+)?"
+    r"^[^.]{0,40}?\b(?:is|are|was|were|will be|remains?|stays?|has been|have been|had been|been)\s+"
+    r"(?:simply\s+|just\s+|completely\s+|totally\s+)?"
     r"(?:off the table|out of the question|outside (?:my|our|anyone's|the delegation's) mandate|not (?:on the table|acceptable|possible|happening|"
     r"going to happen|an option|negotiable|credible|enough)|unacceptable|impossible|a non-starter|"
     r"non-negotiable|worth nothing|meaningless|useless|a fantasy|a joke|"
-    r"not (?:part of|in) (?:our|the|any|this) (?:offer|deal|package|agreement|proposal)|"
-    r"never going to happen)|^[^.]{0,30}?\b(?:will never happen|won't happen|isn't coming|is not coming|"
+    r"not (?:part of|in) (?:our|the|any|this) (?:offer|deal|package|agreement|proposal|text|draft|"
+    r"document)|"
+    r"never going to happen|"
+    # out of the document, or no longer asked as a condition ("the pledge is no longer a
+    # precondition", "has been struck from the draft", "stays out of the agreement")
+    r"no longer (?:a |an )?(?:\w+ )?(?:condition|precondition|prerequisite|requirement|must|must-have|"
+    r"deal-?breaker|red line)|(?:taken out of|struck from|removed from|deleted from|dropped from|cut "
+    r"from) (?:the|this|our|any) (?:draft|text|document|agreement|deal|package)|out of (?:the|this|"
+    r"our|any) (?:draft|text|document|agreement|deal|package)|nowhere in (?:the|this|our|any) "
+    r"(?:draft|text|document|agreement|deal|package))|^[^.]{0,30}?\b(?:will never happen|won't happen|isn't coming|is not coming|"
     r"aren't coming|are not coming|"
     # "... is not something we trade away" denies giving it up, so it keeps the act.
     r"is not something(?! (?:[\w']+ ){0,2}(?:trad|giv|bargain|negotiat|sell|compromis|drop|"
@@ -229,7 +238,9 @@ REJECTION = re.compile(
     r"not a chance|won't happen|(?:that's|that is|it's|it is) (?:a )?non-starter|(?:we|i) (?:reject(?:ed)?|refused?|ruled out|turned down) (?:that|it|this)|"
     r"(?:this|that|it) (?:cannot|can't|will not|won't) be (?:part of|in) (?:the|any|this)|"
     r"(?:i|we) (?:won't|will not|will never|am not going to|are not going to) (?:do|accept|allow|sign) "
-    r"(?:that|it|this)|(?:they|you) (?:are|'re) not getting (?:it|that))\b|^no[.!]|^(?:we|i) won't[.!]|"
+    r"(?:that|it|this)|(?:i|we) (?:won't|will not|will never|are not going to) (?:put|write|include) "
+    r"(?:that|it|this|those|them) (?:in|into) (?:the|any|this|our) (?:agreement|text|deal|draft|document)|(?:they|you) (?:are|'re) not getting (?:it|that)|"
+    r"(?:i|we) said nothing of the kind|(?:i|we) never said (?:that|so|any such thing))\b|^no[.!]|^(?:we|i) won't[.!]|"
     r"^not going to happen|^wrong[.!]|^(?:that's |that is |this is )?(?:false|not true|untrue|fake)[.!;]"
     # An answer or verdict on what was just named: "...: the answer on all three is no", "...:
     # none of these is acceptable", "... is dead on arrival", "Not me!", "No, Vice Premier."
@@ -302,7 +313,12 @@ ACCEPT_CONSEQUENT = re.compile(
     r"(?:that's|that is|it's|it is) (?:fine|okay|ok|acceptable|fair|fair game|their right|all right)|"
     r"fine by (?:us|me)|fair enough|we are willing|we're willing|(?:we|i) (?:are|am|'re|'m) prepared to|"
     r"(?:we|i)(?:'ll| will) (?:still )?sign|(?:has|have) my (?:approval|blessing)|let them|let it|"
-    r"we can work with (?:it|that)|let \w+(?: \w+)? (?:agree|accept|sign)|works for (?:us|me)|(?:we|i) (?:don't|do not) (?:mind|care))\b"
+    r"we can work with (?:it|that)|let \w+(?: \w+)? (?:agree|accept|sign)|works for (?:us|me)|(?:we|i) (?:don't|do not) (?:mind|care)|"
+    # leave given to the other side: "..., they may do so", "..., we won't object"
+    r"(?:they|it|he|you|washington|the americans|beijing|china)(?: can| may)(?: certainly| of course)? "
+    r"(?:do so|go ahead|do that|do it)|(?:we|i)(?: will| shall|'ll)? not object|(?:we|i) (?:won't|wouldn't) "
+    r"(?:object|stand in (?:the|their|your) way)|(?:we|i) (?:have|raise) no objection|"
+    r"(?:don't|do not) see (?:a|any) reason to object|no reason to object)\b"
 )
 REFUSE_CONSEQUENT = re.compile(
     r"\b(?:(?:we|i|china|beijing|washington)(?: can| will| would|'ll)? (?:not|never|cannot|can't|won't|"
@@ -310,7 +326,8 @@ REFUSE_CONSEQUENT = re.compile(
     r"(?:deal|agreement|signature)|no deal\b|(?:the )?(?:deal|talks|agreement) (?:cannot|can't|will not|"
     r"won't|is) (?:go forward|happen|proceed|dead|over)|walk away|we are done|we're done|"
     r"(?:we|i) (?:will|'ll) walk|(?:deal|agreement) (?:is|becomes|would be) (?:void|off|dead|over|finished)|"
-    r"(?:wouldn't|won't|will not|would not|doesn't|does not) (?:allow|permit|accept) (?:it|that|this))\b"
+    r"(?:wouldn't|won't|will not|would not|doesn't|does not) (?:allow|permit|accept) (?:it|that|this)|"
+    r"(?:we|i|china|beijing|washington)(?: will|'ll| would| shall| must)? (?:object|oppose it|resist it))\b"
 )
 
 
