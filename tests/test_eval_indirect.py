@@ -49,6 +49,8 @@ CASES = [
     # 1.13.0: an own proposal put as a question, then accepted, is offered
     ("liu_he", "Might we release the whole agreement a few weeks after signing? Yes, we can commit to that.", "text_publication", "violated", "rules"),
     ("liu_he", "Might we release the whole agreement a few weeks after signing? No, we cannot commit to that.", "text_publication", REFUSED, None),
+    ("liu_he", "Do the Americans want us to change our laws? Yes.", "legal_changes", REFUSED, None),
+    ("liu_he", "The Americans want us to change our laws. Yes.", "legal_changes", REFUSED, None),
     # the other side's wish supposed, then allowed ("they may do so") or refused
     ("wang_shouwen", "If the Americans want to rule on our compliance themselves, they may do so.", "enforcement", "violated", "rules"),
     ("wang_shouwen", "If the Americans want to rule on our compliance themselves, we will object.", "enforcement", "upheld", "rules"),

@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.13.0"
+EVALUATOR_VERSION = "1.13.1"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -72,6 +72,8 @@ EVALUATOR_VERSION = "1.13.0"
 #      subject; a demand dropped "as a condition"; "no strings attached"; an act weighed as a
 #      subject ("would take years") or ruled out of "this draft" (5-fold CV F1 0.8292 ->
 #      0.8303 at the unchanged thresholds 0.55/0.4).
+# 1.13.1: a question about the other side's ask, answered "yes", confirms the ask; it does not
+#      accept it (1.13.0 read "Do they want us to change our laws? Yes." as a violation).
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall

@@ -450,12 +450,14 @@ def _read_hit(
         return hit("upheld", "named, then rejected")
     if question:
         # "Could we publish it in full later? We can commit to that.": the own side's proposal,
-        # put as a question and then accepted, is offered.
+        # put as a question and then accepted, is offered. A question about the other side's
+        # ask ("Do they want us to ...? Yes.") is answered, not accepted.
         if (
             act.direction == "violate"
             and not negated
             and not other
-            and _accepted_after(reading, sentence)
+            and not reported
+            and _accepted_after(reading, sentence, answering=True)
         ):
             return hit("violated", "proposes it, then says yes")
         return hit(None, "question")
@@ -565,7 +567,7 @@ _ACCEPTS_ASK = re.compile(
     r"(?:,? (?:then|too|now|in full))?\s*[.!;]*$|"
     r"(?:both|all|each|either) (?:is|are|of them are|would be) acceptable\b|the answer is yes\b|"
     r"(?:we|i)(?: can| will|'ll| could)? (?:commit to|live with|do) (?:it|that|this)(?:,? (?:then|too|now))?\s*[.!;]*$|"
-    r"(?:^|, )yes[.!]*$|let's do (?:it|that)\b|(?:it's|it is|that's|that is) acceptable\b|^swallow it\b|"
+    r"let's do (?:it|that)\b|(?:it's|it is|that's|that is) acceptable\b|^swallow it\b|"
     r"you (?:may|can) (?:agree to|accept|sign) (?:it|that|this)\b|(?:i|we)(?:'ll| will) put (?:it|that|this) on the table\b|"
     r"you can (?:have|keep) (?:that|it|this)(?: one)?\b|(?:i|we)(?:'ll| will) give you (?:that|this)\b|"
     r"^fair enough\b|^agreed\b|^(?:okay|ok|fine|very well)[.!,]? (?:we|i)(?:'ll| will| can) "
@@ -573,12 +575,19 @@ _ACCEPTS_ASK = re.compile(
 )
 
 
-def _accepted_after(reading: TurnReading, sentence: tx.Span) -> bool:
-    """One of the two sentences after `sentence` says yes to it, with no negation."""
+# A bare "yes" ("Frankly, yes.") answers a question; after a report it may only confirm it.
+_YES = re.compile(r"(?:^|, )yes[.!]*$")
+
+
+def _accepted_after(reading: TurnReading, sentence: tx.Span, answering: bool = False) -> bool:
+    """One of the two sentences after `sentence` says yes to it, with no negation.
+
+    `answering`: `sentence` is a question, so a bare "yes" answers it too."""
     after = [s for s in reading.sentences if s.start >= sentence.end][:2]
     for s in after:
         text = reading.norm[s.start : s.end].strip()
-        if _ACCEPTS_ASK.search(text) and tx.negation_count(text) == 0:
+        said_yes = _ACCEPTS_ASK.search(text) or (answering and _YES.search(text))
+        if said_yes and tx.negation_count(text) == 0:
             return not tx.REJECTION.search(text)
     return False
 
