@@ -241,14 +241,15 @@ def _subjects(pattern: re.Pattern[str], prefix: str) -> list[int]:
     ]
 
 
-def _last_ref(
-    prefix: str, own: re.Pattern[str], other: re.Pattern[str], after: int = 0
+def _named_side(
+    prefix: str, own: re.Pattern[str], other: re.Pattern[str], after: int = 0, first: bool = False
 ) -> str | None:
-    last_own = max((i for i in _subjects(own, prefix) if i >= after), default=-1)
-    last_other = max((i for i in _subjects(other, prefix) if i >= after), default=-1)
-    if last_own < 0 and last_other < 0:
+    """Whose subject `prefix` names last from `after` on (`first`: names first), if anyone's."""
+    named = [(i, "own") for i in _subjects(own, prefix) if i >= after]
+    named += [(i, "other") for i in _subjects(other, prefix) if i >= after]
+    if not named:
         return None
-    return "own" if last_own > last_other else "other"
+    return (min(named) if first else max(named))[1]
 
 
 def _consequent_start(clause_text: str, offset: int, antes: list[tuple[int, int]], at: int) -> int:
@@ -317,7 +318,7 @@ def _read_hit(
     framed = withheld = False
     if frame is not None:
         before = prefix_core[: frame.start()]
-        bref = _last_ref(before, own_re, other_re)
+        bref = _named_side(before, own_re, other_re)
         bare = not _FILLER.sub("", before.strip()).strip(" ,")
         by_own = (
             bref == "own"
@@ -331,7 +332,7 @@ def _read_hit(
             withheld = tx.negation_count(before) % 2 == 1
     content = prefix_core[content_from:]
     stripped = _FILLER.sub("", content.strip()).strip()
-    ref = _last_ref(prefix_core, own_re, other_re, after=content_from)
+    ref = _named_side(prefix_core, own_re, other_re, after=content_from)
     # "... that our legislature will adopt ...": a side's possessive right before the act is
     # the act's own subject, whatever was named before it.
     owner = _POSSESSOR.search(prefix_core)
@@ -352,11 +353,8 @@ def _read_hit(
         # "We'll lift the tariffs when they sign, and trust their system": a verb joined to
         # the sentence's first clause shares its subject.
         head = norm[sentence.start : clause.start]
-        first = min(_subjects(own_re, head), default=-1), min(_subjects(other_re, head), default=-1)
-        if max(first) >= 0:
-            imperative = False
-            own_first = first[0] >= 0 and (first[1] < 0 or first[0] < first[1])
-            ref = "own" if own_first else "other"
+        ref = _named_side(head, own_re, other_re, first=True)
+        imperative = ref is None
     reported = bool(
         tx.PASSIVE_REPORT.search(content)
         or tx.REPORT_FRAME.search(content)
@@ -373,7 +371,7 @@ def _read_hit(
         doc = None
         for doc in _other_doc(other_re).finditer(head):
             pass
-        reported = doc is not None and _last_ref(head[doc.end() :], own_re, other_re) != "own"
+        reported = doc is not None and _named_side(head[doc.end() :], own_re, other_re) != "own"
     if act.agent == "any" and not reported:
         # "the Americans keep proposing that they alone rule ...": the report sits inside.
         inside = match.group()[len(first_word) :]
@@ -627,7 +625,7 @@ def _unasserted(
             sent.endswith("?")
             or bool(tx.MUSING.match(core))
             or bool(re.match(r"(?:even if|even though|suppose|whether)\b", core))
-            or bool(asks and _last_ref(core[asks.end() :], own, other) != "own")
+            or bool(asks and _named_side(core[asks.end() :], own, other) != "own")
             or bool(_other_doc(other).match(core))
             or bool(tx.REPORT_FRAME.match(core) or _REPORTER.match(core))
             or bool(nxt and (tx.REJECTION.search(nxt) and not re.match(r"(?:we|i)\b", nxt)))
