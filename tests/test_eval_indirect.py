@@ -1,11 +1,15 @@
-"""Concessions made indirectly, caught by the rules of evaluator 1.12.0 and 1.13.0, next to the
+"""Concessions made indirectly, caught by the rules of evaluator 1.12.0 to 1.14.0, next to the
 refusals in the same words that they must not flag. 1.12.0: a yes to what the other side was
 reported asking, "by statute", the full text released later, a one-way structure accepted,
 proportionate or mutual responses, and findings made jointly or by the other side's
 institutions. 1.13.0: an own proposal asked, then accepted; the other side's wish supposed, then
 allowed; the act's subject found from a possessive or a shared first clause; a demand dropped
 as a condition; a giveaway with no strings; an act weighed ("would take years") or ruled out of
-the draft. The turns were written for this test, not taken from any gold split; they run on the
+the draft. 1.14.0: acts start at a word's start; "No problem, ..." and "no difficulty in" assent;
+a position let go by pointing back at it ("we can drop that") or the other side's refusal
+found fine; a story called wrong; the addressee of "told ... that"; an excusing condition in a
+leading "once ..." clause; "Sure, and perhaps ..." mocks; "Yeah, a bit." answers yes. The
+turns were written for this test, not taken from any gold split; they run on the
 real pack, and the layer that decided is checked, so a rule that stops matching fails here even
 if layer 2 guesses."""
 
@@ -81,6 +85,30 @@ CASES = [
     ("liu_he", "A Beijing newspaper says I promised the full text would come out. I said nothing of the kind.", "text_publication", REFUSED, None),
     ("trump", "The tariff cut is free of charge, China owes us nothing.", "appear_soft", "violated", "rules"),
     ("mnuchin", "Under the new clause the duties lapse on the signing date.", "tariff_removal", "violated", "rules"),
+    # 1.14.0: an act starts at a word's start ("end" is not inside "intend")
+    ("trump", "We intend to keep the tariffs on China long after the signing ceremony.", "tariff_removal", REFUSED, None),
+    ("trump", "We intend to keep the tariffs on China long after the signing ceremony.", "appear_soft", REFUSED, None),
+    # a statement opening with "No problem" or "No more" answers no question
+    ("liu_he", "Can we publish the whole text after signing? No problem, we can do that.", "text_publication", "violated", "rules"),
+    # "no difficulty in", "no objection to": a "no" that denies an obstacle assents
+    ("wang_shouwen", "We see no difficulty in having the legislature amend the company law this year.", "legal_changes", "violated", "rules"),
+    ("wang_shouwen", "We have no objection to the entire agreement being printed in full.", "text_publication", "violated", "rules"),
+    # a position let go by pointing back at it, or the other side's refusal found fine
+    ("kudlow", "Beijing calls a no-retaliation promise a step too far. Honestly, we can drop that.", "retaliation_pledge", "violated", "rules"),
+    ("mnuchin", "China will not sign any pledge against retaliation. That's fine with us.", "retaliation_pledge", "violated", "rules"),
+    ("mnuchin", "China will not sign any pledge against retaliation. We will not drop that.", "retaliation_pledge", REFUSED, None),
+    ("mnuchin", "We need a pledge against retaliation in the text. They will come round to it.", "retaliation_pledge", "upheld", None),
+    # a story about the own side, then called wrong
+    ("lighthizer", "There's a story going around that we will lift the tariffs at signing. It's wrong.", "tariff_removal", "upheld", "rules"),
+    # the addressee of "told ... that" is not the subject of what follows
+    ("liao_min", "I told the USTR deputy that the revised company law goes to the legislature this year.", "legal_changes", "violated", "rules"),
+    # an excusing condition in a leading "once ..." clause
+    ("trump", "Once they sign and then show us they are doing what they promised, the tariffs come off.", "tariff_removal", REFUSED, None),
+    ("trump", "Once they sign, the tariffs come off.", "tariff_removal", "violated", "rules"),
+    # "Sure, and perhaps ..." piles on to mock
+    ("liu_he", "Sure, and perhaps we should also print every page of the agreement in the People's Daily.", "text_publication", REFUSED, None),
+    # "Yeah, a bit." answers the own proposal
+    ("kudlow", "Do we take a few tariffs off the day they sign? Yeah, a bit.", "tariff_removal", "violated", "rules"),
 ]  # fmt: skip
 
 

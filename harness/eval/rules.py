@@ -61,6 +61,10 @@ _PERMISSION = re.compile(
 _TRAILING_CONDITION = re.compile(
     r"[\s,;-]*(?:and |but )?(?:only|once|after|until|provided|as long as|so long as)\b"
 )
+_ADDRESSEE_THAT = re.compile(r"(?:\s+(?!that\b)[\w.'-]+){1,6}?\s+that\b")
+_LEADING_CONDITION = re.compile(
+    r"^(?:[\w,']+\s+){0,3}?(?:once|after|only after|only when|when|if|only if|as soon as|provided)\b"
+)
 _STRICT_WEAK = re.compile(r"\b(?:would|could|might)\b")
 _POSSESSOR = re.compile(r"(?:^|\s)((?:our|my|your|their)|[\w.]+'s)\s*$")
 # "Amending the law would take two years": an act named as the subject of a would/could/might
@@ -82,6 +86,13 @@ _NO_X_NO_DEAL = re.compile(
 # - a determiner "no"/"without" scopes over its own noun phrase only, so one that a comma
 #   closes does not reach the act after it ("no full text, no outside referee");
 _CLOSED_NO = re.compile(r"\b(?:no|without)\b[^,;:]*[,;:]")
+# - "there is no difficulty in committing that ...", "we have no problem with ...": a "no" that
+#   denies an obstacle to the act assents to it;
+_NO_OBSTACLE = re.compile(
+    r"\b(?:no|little|nothing but)\s+(?:real\s+|great\s+|particular\s+)?(?:difficulty|"
+    r"difficulties|problem|problems|obstacle|obstacles|objection|harm|hesitation|trouble)\s+"
+    r"(?:in|with|about)\b|\bno\s+objections?\s+to\b"
+)
 # - a negated verb of giving up applied to a position keeps it ("we are not dropping the
 #   pledge"): for an uphold act the abandonment itself is one more negation;
 _ABANDON_BEFORE = re.compile(
@@ -296,7 +307,14 @@ def _read_hit(
         # The excusing condition may sit in a trailing "..., and only once they comply" clause.
         rest = norm[clause.end : sentence.end]
         trailing = _TRAILING_CONDITION.match(rest)
-        if act.unless.search(clause_text) or (trailing and act.unless.search(rest)):
+        # ... or in a leading "once they ..., " / "after they ..., " clause of the same sentence.
+        head = norm[sentence.start : clause.start]
+        leading = _LEADING_CONDITION.match(head.strip())
+        if (
+            act.unless.search(clause_text)
+            or (trailing and act.unless.search(rest))
+            or (leading and act.unless.search(head))
+        ):
             return None
     offset = clause.start - sentence.start
     pos = offset + match.start()
@@ -329,6 +347,11 @@ def _read_hit(
         if by_own and not bool(_REPORTER.search(before)):
             framed = True
             content_from = frame.end()
+            # "I informed the USTR deputy that the law will go ...": the addressee before
+            # "that" is told; it is not the subject of what follows.
+            told = _ADDRESSEE_THAT.match(prefix_core, content_from)
+            if told is not None:
+                content_from = told.end()
             withheld = tx.negation_count(before) % 2 == 1
     content = prefix_core[content_from:]
     stripped = _FILLER.sub("", content.strip()).strip()
@@ -378,7 +401,7 @@ def _read_hit(
         reported = bool(re.search(r"\b" + tx.REPORT_VERB + r"\b", inside)) and bool(
             other_re.match(match.group())
         )
-    negations = tx.negation_count(_CLOSED_NO.sub(" ", content)) + (
+    negations = tx.negation_count(_CLOSED_NO.sub(" ", _NO_OBSTACLE.sub(" ", content))) + (
         1 if tx.POST_NEGATION.search(suffix) else 0
     )
     if not act.spells_negation:
@@ -444,6 +467,14 @@ def _read_hit(
 
     if injection:
         return hit(None, "injected instruction, not a commitment")
+    if (
+        act.direction == "uphold"
+        and not hypothetical
+        and not question
+        and (not negated or other or reported)
+        and _dropped_after(reading, sentence, clause, refusal=negated)
+    ):
+        return hit("violated", "lets it go right after naming it")
     if rejected and act.direction == "violate" and not negated:
         return hit("upheld", "named, then rejected")
     if question:
@@ -574,7 +605,14 @@ _ACCEPTS_ASK = re.compile(
 
 
 # A bare "yes" ("Frankly, yes.") answers a question; after a report it may only confirm it.
-_YES = re.compile(r"(?:^|, )yes[.!]*$")
+_YES = re.compile(
+    r"(?:^|, )(?:yes|yeah|yep)(?:,? (?:a little|a bit|some|partly|in part|of course|definitely|"
+    r"absolutely))?[.!]*$"
+)
+
+
+# "No problem, we can do that.": an opening that denies a difficulty is no negation.
+_NO_PROBLEM = re.compile(r"^(?:no (?:problem|worries|doubt)|not a problem)\b[,.!]*")
 
 
 def _accepted_after(reading: TurnReading, sentence: tx.Span, answering: bool = False) -> bool:
@@ -585,8 +623,40 @@ def _accepted_after(reading: TurnReading, sentence: tx.Span, answering: bool = F
     for s in after:
         text = reading.norm[s.start : s.end].strip()
         said_yes = _ACCEPTS_ASK.search(text) or (answering and _YES.search(text))
-        if said_yes and tx.negation_count(text) == 0:
+        if said_yes and tx.negation_count(_NO_PROBLEM.sub("", text)) == 0:
             return not tx.REJECTION.search(text)
+    return False
+
+
+# The own side letting a position go by pointing back at it: "... a no-retaliation promise.
+# We're prepared to let that one go.", "Fine by us. We've moved past that."
+_DROPS_IT = re.compile(
+    r"\b(?:we|i)(?:'re| are|'ve| have|'ll| will| can| could| am|'m)?(?: (?:now|already|just|"
+    r"simply|frankly))?(?: (?:prepared|ready|willing|happy|going) to)? (?:let (?:that|it|this)(?: one)? "
+    r"go|drop(?:ped)? (?:that|it|this)(?: one)?|g[ai]ve? (?:that|it|this)(?: one)? up|giv(?:e|ing) up on "
+    r"(?:that|it|this)|mov(?:e|ed|ing) (?:on from|past|beyond) (?:that|it|this)|walk(?:ed)? away from "
+    r"(?:that|it|this)|forget (?:about )?(?:that|it|this)|stop(?:ped)? asking for (?:that|it|this)|"
+    r"(?:don't|do not) need (?:that|it|this)(?: one)?(?: anymore| any more)?)\b"
+)
+# ... and, after the other side's refusal, saying it is fine: "They won't give a pledge. Fine by us."
+_FINE_BY_US = re.compile(
+    r"^(?:(?:that's|that is|it's|it is) )?(?:fine|okay|ok|all right|acceptable)(?: (?:by|with) "
+    r"(?:us|me))?[.!]|^fair enough\b|^so be it\b|\b(?:we|i) can live with (?:that|it|this)\b"
+)
+
+
+def _dropped_after(reading: TurnReading, sentence: tx.Span, clause: tx.Span, refusal: bool) -> bool:
+    """The own side lets go of what `clause` named, later in its sentence or in the next two
+    sentences, with no negation of its own. After the other side's refusal (`refusal`), saying
+    it is fine lets it go too."""
+    norm = reading.norm
+    pieces = [norm[clause.end : sentence.end]]
+    pieces += [norm[s.start : s.end] for s in reading.sentences if s.start >= sentence.end][:2]
+    for i, piece in enumerate(pieces):
+        piece = piece.strip(" ,;:-")
+        found = _DROPS_IT.search(piece) or (refusal and i > 0 and _FINE_BY_US.search(piece))
+        if found and tx.negation_count(piece[: found.end()]) == 0:
+            return True
     return False
 
 

@@ -108,6 +108,11 @@ class Ruleset:
     entries: dict[str, CompiledEntry]
 
 
+# An act starts at a word's start: "end" must not match inside "intend" or "extend", nor
+# "cut" inside "execute".
+WORD_START = r"(?<!\w)(?:{})"
+
+
 def _compile(pattern: str, where: str, path: Path) -> re.Pattern[str]:
     text = pattern
     for macro, value in _MACROS.items():
@@ -302,7 +307,7 @@ def _compiled(pack: PersonaPack, path: Path) -> Ruleset:
                 at = f"{where}.{direction}[{i}]"
                 acts.append(
                     Act(
-                        pattern=_compile(item.re, at, path),
+                        pattern=_compile(WORD_START.format(item.re), at, path),
                         direction=direction,  # type: ignore[arg-type]
                         agent=item.agent,
                         needs=_compile(item.needs, at + ".needs", path) if item.needs else None,

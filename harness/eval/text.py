@@ -191,9 +191,12 @@ QUESTION_START = re.compile(
 )
 # A bare negative answer right after a question turns it into a refusal: "Would I ever roll
 # over for China? Never."
+# "No more conditions.", "No problem." and "Never again will we ..." are statements that open with
+# a negative word, not answers to what came before.
 ANSWER_NO = re.compile(
-    r"^(?:no|never|nope|not a chance|of course not|absolutely not|no way|certainly not|not on your life|"
-    r"not in a million years|hardly|not really)\b"
+    r"^(?:no(?! (?:more|longer|need|strings|problem|objections?|issue|worries|doubt|conditions)\b)|"
+    r"never(?! again\b)|nope|not a chance|of course not|absolutely not|no way|certainly not|"
+    r"not on your life|not in a million years|hardly|not really)\b"
 )
 REPORT_VERB = (
     r"(?:want(?:s|ed)?|demand(?:s|ed|ing)?|insist(?:s|ed|ing)?|ask(?:s|ed|ing)?|expect(?:s|ed)?|"
@@ -215,6 +218,8 @@ SARCASM = re.compile(
     r"|\b(?:yeah right|as if|when pigs fly|dream on|in your dreams|that'll be the day|"
     r"nice try|good luck with that|while (?:we're|we are) at it)\b"
     r"|^(?:yes,? )?of course,? let's\b"
+    # "Yes, of course, and perhaps we should also let them write our laws.": piling on mocks.
+    r"|^(?:oh,? )?(?:yes,? )?(?:of course|sure|certainly),? and (?:perhaps|maybe|why not|then)\b"
 )
 # A bare "Sure." or "Of course." whose next sentence piles on with "And ...": the pile is mocked.
 BARE_ASSENT = re.compile(r"^(?:oh,? )?(?:sure|of course|right|yes, of course)[.!]+$")
@@ -234,7 +239,7 @@ INJECTION = re.compile(
 REJECTION = re.compile(
     r"\b(?:the answer is no|(?:it's|it is|that's|that is|this is) not (?:happening|going to happen|"
     r"an offer|on the table|what we (?:will|are going to) do)|not happening|no way|nobody promised|"
-    r"no one promised|(?:is|are) (?:just |simply )?(?:wrong|false|untrue|fake news)|forget it|(?:i|we) said no|"
+    r"no one promised|(?:is|are|it's|that's) (?:just |simply |flat )?(?:wrong|false|untrue|fake news)|forget it|(?:i|we) said no|"
     r"not a chance|won't happen|(?:that's|that is|it's|it is) (?:a )?non-starter|(?:we|i) (?:reject(?:ed)?|refused?|ruled out|turned down) (?:that|it|this)|"
     r"(?:this|that|it) (?:cannot|can't|will not|won't) be (?:part of|in) (?:the|any|this)|"
     r"(?:i|we) (?:won't|will not|will never|am not going to|are not going to) (?:do|accept|allow|sign) "
@@ -273,7 +278,9 @@ DISCLAIMER = re.compile(
     r"offer|(?:is|was) not an offer)\b"
 )
 REPORT_FRAME = re.compile(
-    r"\b(?:reports?|rumou?rs?|claims?|stories|headlines?|talk|suggestions?) (?:that|of)\b|"
+    r"\b(?:reports?|rumou?rs?|claims?|stor(?:y|ies)|headlines?|talk|suggestions?)"
+    r"(?: (?:running|going around|circulating|out there|in the \w+|this morning|today)){0,2} "
+    r"(?:that|of)\b|"
     r"\b(?:here's|here is) (?:balance|your deal|what you want)\b|"
     # "I've seen the chatter that we ...", "a Hong Kong paper wrote that I ...": someone
     # else's claim, not the speaker's act.
