@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.13.1"
+EVALUATOR_VERSION = "1.14.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -74,6 +74,14 @@ EVALUATOR_VERSION = "1.13.1"
 #      0.8303 at the unchanged thresholds 0.55/0.4).
 # 1.13.1: a question about the other side's ask, answered "yes", confirms the ask; it does not
 #      accept it (1.13.0 read "Do they want us to change our laws? Yes." as a violation).
+# 1.14: 200 more (train_extra14: each side's lines, written blind), scored fresh first. Rules:
+#      an act starts at a word's start ("end" inside "intend"); "No more ..."/"No problem" open
+#      statements, not answers; "no difficulty in", "no objection to" assent; a position let go
+#      by pointing back at it ("we can drop that") or the other side's refusal found fine; a
+#      "story that ..." reports and "it's wrong" rejects; the addressee of "told X that" is not
+#      the subject of what follows; an excusing condition in a leading "once ..." clause; "Sure,
+#      and perhaps ..." mocks; "Yeah, a bit." answers yes (5-fold CV F1 0.8318 -> 0.8353 on the
+#      same 5,176 turns; the thresholds stay 0.55/0.4).
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -96,7 +104,8 @@ EVALUATOR_VERSION = "1.13.1"
 # rule keeps 0.5/0.45 (F1 0.8251, P 0.882, the highest precision in the band).
 # 1.12, over 5,080 turns (train_extra12 and the 1.12 rules added): best F1 0.8381 at 0.4/0.4;
 # the rule picks 0.55/0.4 (F1 0.8292, 0.0089 below the best, P 0.891; 0.5/0.45 gave F1 0.8315,
-# P 0.885).
+# P 0.885). 1.13 (5,176 turns) and 1.14 (5,376 turns, 24 settings): best F1 0.8408 and 0.8466,
+# at 0.4/0.4 and 0.45/0.4; the rule keeps 0.55/0.4 (1.14: F1 0.8367, P 0.893).
 T_TOUCHED = 0.55  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.4  # an entry whose topic words never appear (paraphrase)

@@ -33,7 +33,8 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # line and give away another). `train_extra12` (1.12.0): 390 more (concessions made indirectly:
 # China's sovereignty and law lines, the U.S. retaliation and enforcement lines, and
 # multi-sentence turns in the style of a simulated negotiator). `train_extra13` (1.13.0): 96
-# more (eight indirect speech acts, each in violating and compliant turns).
+# more (eight indirect speech acts, each in violating and compliant turns). `train_extra14`
+# (1.14.0): 200 more (each side's lines, hard cases, written blind).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -49,6 +50,7 @@ TRAINING_SPLITS = (
     "train_extra11",
     "train_extra12",
     "train_extra13",
+    "train_extra14",
 )
 
 
