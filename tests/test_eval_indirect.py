@@ -8,7 +8,9 @@ as a condition; a giveaway with no strings; an act weighed ("would take years") 
 the draft. 1.14.0: acts start at a word's start; "No problem, ..." and "no difficulty in" assent;
 a position let go by pointing back at it ("we can drop that") or the other side's refusal
 found fine; a story called wrong; the addressee of "told ... that"; an excusing condition in a
-leading "once ..." clause; "Sure, and perhaps ..." mocks; "Yeah, a bit." answers yes. The
+leading "once ..." clause; "Sure, and perhaps ..." mocks; "Yeah, a bit." answers yes; not
+standing in the way allows; "It no longer is."; the demand "that ..." dropped, struck or not
+needed; a yes on a condition; "is not necessary" and "not a demand anyone could accept". The
 turns were written for this test, not taken from any gold split; they run on the
 real pack, and the layer that decided is checked, so a rule that stops matching fails here even
 if layer 2 guesses."""
@@ -109,6 +111,20 @@ CASES = [
     ("liu_he", "Sure, and perhaps we should also print every page of the agreement in the People's Daily.", "text_publication", REFUSED, None),
     # "Yeah, a bit." answers the own proposal
     ("kudlow", "Do we take a few tariffs off the day they sign? Yeah, a bit.", "tariff_removal", "violated", "rules"),
+    # declining to obstruct allows; a demand named, then "It no longer is."; nothing held back
+    ("liao_min", "Beijing will not stand in the way of the NPC amending the patent law.", "legal_changes", "violated", "rules"),
+    ("liu_he", "A summary-only release used to be our condition for signing. It no longer is.", "text_publication", "violated", "rules"),
+    ("wang_shouwen", "Nothing in the agreement will be kept from the public.", "text_publication", "violated", "rules"),
+    ("wang_shouwen", "We publish a summary, with the complete English text as an annex.", "text_publication", "violated", "rules"),
+    ("wang_shouwen", "We publish a summary, and the full agreed text stays between the two governments.", "text_publication", REFUSED, None),
+    # dropping "the demand that ...", striking it, not needing it; a yes on a condition
+    ("trump", "Would I give up the demand that China promise not to retaliate? Never.", "retaliation_pledge", REFUSED, None),
+    ("mnuchin", "Beijing calls a no-retaliation clause humiliating. Fine. Let's strike it from the draft.", "retaliation_pledge", "violated", "rules"),
+    ("kudlow", "If Beijing won't sign a promise not to retaliate, we don't need it.", "retaliation_pledge", "violated", "rules"),
+    ("liao_min", "The Americans want the full text posted online. We can live with that, provided the duties are lifted.", "text_publication", "violated", "rules"),
+    # "is not necessary" after the act, and "not a request any nation could accept", refuse it
+    ("wang_shouwen", "Releasing the entire agreement is not necessary.", "text_publication", "upheld", "rules"),
+    ("liu_he", "Amending our statutes on your timetable is not a demand any government could accept.", "legal_changes", "upheld", "rules"),
 ]  # fmt: skip
 
 

@@ -91,7 +91,10 @@ _CLOSED_NO = re.compile(r"\b(?:no|without)\b[^,;:]*[,;:]")
 _NO_OBSTACLE = re.compile(
     r"\b(?:no|little|nothing but)\s+(?:real\s+|great\s+|particular\s+)?(?:difficulty|"
     r"difficulties|problem|problems|obstacle|obstacles|objection|harm|hesitation|trouble)\s+"
-    r"(?:in|with|about)\b|\bno\s+objections?\s+to\b"
+    r"(?:in|with|about)\b|\bno\s+objections?\s+to\b|"
+    # "we will not stand in the way of ...": declining to obstruct allows
+    r"\b(?:will not|won't|would not|wouldn't|do not|don't|does not|doesn't|not|never|no longer) "
+    r"(?:stand|get|be) in (?:the|its|their|your) way(?: of)?\b"
 )
 # - a negated verb of giving up applied to a position keeps it ("we are not dropping the
 #   pledge"): for an uphold act the abandonment itself is one more negation;
@@ -99,7 +102,10 @@ _ABANDON_BEFORE = re.compile(
     r"\b(?:drop|abandon|giv(?:e|ing|en) up|gave up|forg[oe]|waiv|scrap|soften|relax|trad(?:e|ing) "
     r"away|bargain(?:ing)? away|sacrific|shelv|budg|back(?:ing)? (?:off|away from|down on)|"
     r"walk(?:ing)? back|let(?:ting)? go of|surrender|concede|conceding|compromis(?:e|ing) on|"
-    r"remov|strik(?:e|ing)|delet)\w*(?:\s+on)?(?:\s+[\w'-]+){0,2}\s*$"
+    r"remov|strik(?:e|ing)|delet)\w*(?:\s+on)?(?:\s+[\w'-]+){0,2}"
+    # "drop the demand that China ...", "give up our insistence on ..."
+    r"(?:\s+(?:demand|request|insistence|requirement|condition|call)s?\s+(?:that|for|on)"
+    r"(?:\s+(?:they|china|beijing|you|the chinese|your side))?)?\s*$"
 )
 # - "never been tougher", "couldn't be firmer": a negated comparative of superiority asserts;
 _NEG_COMPARATIVE = re.compile(r"(?:\bnever|\bnot|n't)\s+(?:\w+\s+)?(?:been|be)\s*$")
@@ -469,7 +475,7 @@ def _read_hit(
         return hit(None, "injected instruction, not a commitment")
     if (
         act.direction == "uphold"
-        and not hypothetical
+        and (not hypothetical or (in_ante is not None and not musing))
         and not question
         and (not negated or other or reported)
         and _dropped_after(reading, sentence, clause, refusal=negated)
@@ -590,12 +596,15 @@ _ACCEPTS = re.compile(
 # The own side saying yes, in one of the next two sentences, to what a sentence reported the
 # other side asking: "They want X. Tell him we accept.", "... Your proposal was X. We have
 # reflected, and we can go along with that.", "If the tariffs come off, both are acceptable."
+# "We can live with that, provided the tariffs come off.": a yes on a condition is still a yes.
+_ON_CONDITION = r"(?:provided|if|as long as|so long as|on condition|once|in return for)\b[^.;!?]*"
 _ACCEPTS_ASK = re.compile(
     r"\b(?:(?:we|i)(?: can| will|'ll| do)? (?:accept|agree|go along with)(?: to)?"
     r"(?: (?:it|that|this|them|both|your (?:\w+ )?(?:point|proposal|request|offer|idea|paper)))?"
-    r"(?:,? (?:then|too|now|in full))?\s*[.!;]*$|"
+    r"(?:,? (?:then|too|now|in full))?(?:,? " + _ON_CONDITION + r")?\s*[.!;]*$|"
     r"(?:both|all|each|either) (?:is|are|of them are|would be) acceptable\b|the answer is yes\b|"
-    r"(?:we|i)(?: can| will|'ll| could)? (?:commit to|live with|do) (?:it|that|this)(?:,? (?:then|too|now))?\s*[.!;]*$|"
+    r"(?:we|i)(?: can| will|'ll| could)? (?:commit to|live with|do) (?:it|that|this)(?:,? (?:then|too|now))?"
+    r"(?:,? " + _ON_CONDITION + r")?\s*[.!;]*$|"
     r"let's do (?:it|that)\b|(?:it's|it is|that's|that is) acceptable\b|^swallow it\b|"
     r"you (?:may|can) (?:agree to|accept|sign) (?:it|that|this)\b|(?:i|we)(?:'ll| will) put (?:it|that|this) on the table\b|"
     r"you can (?:have|keep) (?:that|it|this)(?: one)?\b|(?:i|we)(?:'ll| will) give you (?:that|this)\b|"
@@ -636,12 +645,24 @@ _DROPS_IT = re.compile(
     r"go|drop(?:ped)? (?:that|it|this)(?: one)?|g[ai]ve? (?:that|it|this)(?: one)? up|giv(?:e|ing) up on "
     r"(?:that|it|this)|mov(?:e|ed|ing) (?:on from|past|beyond) (?:that|it|this)|walk(?:ed)? away from "
     r"(?:that|it|this)|forget (?:about )?(?:that|it|this)|stop(?:ped)? asking for (?:that|it|this)|"
-    r"(?:don't|do not) need (?:that|it|this)(?: one)?(?: anymore| any more)?)\b"
+    r"strike (?:it|that|this)(?: one)?(?: out| from)?|take (?:it|that|this) out|delete (?:it|that|this))\b"
+    r"|\blet's (?:drop|strike|delete|forget|give up on|move past|move on from) (?:it|that|this)\b"
+)
+# "... we don't need it in writing": not needing the position lets it go, negation and all.
+_NEEDS_IT_NOT = re.compile(
+    r"\b(?:we|i) (?:don't|do not|no longer) need (?:that|it|this)(?: one)?\b"
 )
 # ... and, after the other side's refusal, saying it is fine: "They won't give a pledge. Fine by us."
 _FINE_BY_US = re.compile(
     r"^(?:(?:that's|that is|it's|it is) )?(?:fine|okay|ok|all right|acceptable)(?: (?:by|with) "
     r"(?:us|me))?[.!]|^fair enough\b|^so be it\b|\b(?:we|i) can live with (?:that|it|this)\b"
+)
+
+
+# "... was a condition of our signature. It no longer is.": the position named is given up.
+_NO_LONGER_SO = re.compile(
+    r"^(?:but |and )?(?:it|that|this) (?:no longer is|is no longer(?: the case| so| true| a condition)?|"
+    r"isn't any (?:more|longer)|is not any (?:more|longer))[.!]*$"
 )
 
 
@@ -654,6 +675,10 @@ def _dropped_after(reading: TurnReading, sentence: tx.Span, clause: tx.Span, ref
     pieces += [norm[s.start : s.end] for s in reading.sentences if s.start >= sentence.end][:2]
     for i, piece in enumerate(pieces):
         piece = piece.strip(" ,;:-")
+        if not refusal and i > 0 and _NO_LONGER_SO.match(piece):
+            return True
+        if _NEEDS_IT_NOT.search(piece):
+            return True
         found = _DROPS_IT.search(piece) or (refusal and i > 0 and _FINE_BY_US.search(piece))
         if found and tx.negation_count(piece[: found.end()]) == 0:
             return True
