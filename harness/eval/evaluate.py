@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.14.0"
+EVALUATOR_VERSION = "1.15.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -82,6 +82,13 @@ EVALUATOR_VERSION = "1.14.0"
 #      the subject of what follows; an excusing condition in a leading "once ..." clause; "Sure,
 #      and perhaps ..." mocks; "Yeah, a bit." answers yes (5-fold CV F1 0.8318 -> 0.8353 on the
 #      same 5,176 turns; the thresholds stay 0.55/0.4).
+# 1.15: 200 more (train_extra15: turns in the style of an LLM negotiator, short public turns
+#      and hard cases), scored fresh first. Rules: not standing in the way allows; "It no longer
+#      is." after a demand gives it up; "nothing in the agreement will be kept from the public";
+#      the full text "as an annex" or "attached"; the demand "that ..." dropped, struck ("let's
+#      strike it") or "not needed"; a yes with a condition after it ("we can live with that,
+#      provided ..."); "is not necessary" after an act, and "not a demand any government could
+#      accept", refuse it (5-fold CV F1 0.8367 -> 0.8400 on the same 5,376 turns).
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -105,7 +112,8 @@ EVALUATOR_VERSION = "1.14.0"
 # 1.12, over 5,080 turns (train_extra12 and the 1.12 rules added): best F1 0.8381 at 0.4/0.4;
 # the rule picks 0.55/0.4 (F1 0.8292, 0.0089 below the best, P 0.891; 0.5/0.45 gave F1 0.8315,
 # P 0.885). 1.13 (5,176 turns) and 1.14 (5,376 turns, 24 settings): best F1 0.8408 and 0.8466,
-# at 0.4/0.4 and 0.45/0.4; the rule keeps 0.55/0.4 (1.14: F1 0.8367, P 0.893).
+# at 0.4/0.4 and 0.45/0.4; the rule keeps 0.55/0.4 (1.14: F1 0.8367, P 0.893). 1.15 (5,576
+# turns, same 24): best F1 0.8524 at 0.45/0.35; the rule keeps 0.55/0.4 (F1 0.8426, P 0.895).
 T_TOUCHED = 0.55  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
 T_UNTOUCHED = 0.4  # an entry whose topic words never appear (paraphrase)

@@ -34,7 +34,8 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # China's sovereignty and law lines, the U.S. retaliation and enforcement lines, and
 # multi-sentence turns in the style of a simulated negotiator). `train_extra13` (1.13.0): 96
 # more (eight indirect speech acts, each in violating and compliant turns). `train_extra14`
-# (1.14.0): 200 more (each side's lines, hard cases, written blind).
+# (1.14.0): 200 more (each side's lines, hard cases, written blind). `train_extra15` (1.15.0):
+# 200 more (turns in the style of an LLM negotiator; short public turns and hard cases).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -51,6 +52,7 @@ TRAINING_SPLITS = (
     "train_extra12",
     "train_extra13",
     "train_extra14",
+    "train_extra15",
 )
 
 
