@@ -10,7 +10,10 @@ a position let go by pointing back at it ("we can drop that") or the other side'
 found fine; a story called wrong; the addressee of "told ... that"; an excusing condition in a
 leading "once ..." clause; "Sure, and perhaps ..." mocks; "Yeah, a bit." answers yes; not
 standing in the way allows; "It no longer is."; the demand "that ..." dropped, struck or not
-needed; a yes on a condition; "is not necessary" and "not a demand anyone could accept". The
+needed; a yes on a condition; "is not necessary" and "not a demand anyone could accept".
+1.16.0: a verdict after a long gerund subject; "without X," as a condition; a report about the
+own side confirmed; moving past a position; the other side's paper that "lets" them act; a yes
+to the other side's ask by its noun ("that language") or put first ("That we can do."). The
 turns were written for this test, not taken from any gold split; they run on the
 real pack, and the layer that decided is checked, so a rule that stops matching fails here even
 if layer 2 guesses."""
@@ -125,6 +128,19 @@ CASES = [
     # "is not necessary" after the act, and "not a request any nation could accept", refuse it
     ("wang_shouwen", "Releasing the entire agreement is not necessary.", "text_publication", "upheld", "rules"),
     ("liu_he", "Amending our statutes on your timetable is not a demand any government could accept.", "legal_changes", "upheld", "rules"),
+    # a verdict at the end of a long gerund subject; "without X," as a condition
+    ("liao_min", "Rewriting the company law, with every clause the Americans dictated and a deadline they chose, would not be acceptable to Beijing.", "legal_changes", "upheld", "rules"),
+    ("lighthizer", "Without a commitment that China will not counter-retaliate after a snapback, the whole mechanism is toothless.", "retaliation_pledge", "upheld", "rules"),
+    ("lighthizer", "We will sign without a commitment that China will not counter-retaliate.", "retaliation_pledge", "violated", "rules"),
+    # a report about the own side confirmed; moving past a position; the other side's paper
+    ("kudlow", "Stories that we agreed to lift the tariffs on signing day are accurate.", "tariff_removal", "violated", "rules"),
+    ("kudlow", "Stories that we agreed to lift the tariffs on signing day are false.", "tariff_removal", "upheld", "rules"),
+    ("mnuchin", "Honestly, we have moved past the no-retaliation clause.", "retaliation_pledge", "violated", "rules"),
+    ("wang_shouwen", "The American draft lets Washington alone decide whether we have complied.", "enforcement", REFUSED, None),
+    # yes to the other side's ask, by its noun or put first
+    ("kudlow", "Their paper says China keeps the right to hit back after a snapback. We can live with that language.", "retaliation_pledge", "violated", "rules"),
+    ("liu_he", "The Americans want the patent rules written into statute. That we can do.", "legal_changes", "violated", "rules"),
+    ("liu_he", "If the full text leaked, markets would shrug. I am only thinking aloud.", "text_publication", REFUSED, None),
 ]  # fmt: skip
 
 

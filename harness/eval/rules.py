@@ -61,6 +61,39 @@ _PERMISSION = re.compile(
 _TRAILING_CONDITION = re.compile(
     r"[\s,;-]*(?:and |but )?(?:only|once|after|until|provided|as long as|so long as)\b"
 )
+# "Publishing the full text, with ..., would not be acceptable": an act named as the subject of
+# a verdict later in its sentence is refused by it, however long the subject runs.
+_VERDICT_LATER = re.compile(
+    r"^[^.;!?]*?\b(?:would|will|could|can|is|are)(?: not|n't| never) (?:be )?(?:acceptable|possible|"
+    r"accepted|agreed to)\b|^[^.;!?]*?\b(?:is|are|would be|will be) (?:unacceptable|impossible|out "
+    r"of the question|off the table)\b"
+)
+# "Without a pledge that China will not respond, the review is an invitation to a trade war":
+# a sentence-initial "without X," sets X as a condition; it does not negate X.
+_WITHOUT_CONDITION = re.compile(r"^(?:and |but |because )?without\b")
+# A report about the own side, confirmed: "Reports that we dropped it are right.", "That's true."
+_CONFIRMS = re.compile(
+    r"\b(?:(?:is|are) (?:right|true|accurate|correct)|(?:that's|that is|it's|it is) (?:right|true|"
+    r"accurate|correct))\b"
+)
+
+
+def _report_confirmed(reading: TurnReading, sentence: tx.Span, act_end: int) -> bool:
+    tail = reading.norm[act_end : sentence.end]
+    after = [s for s in reading.sentences if s.start >= sentence.end][:1]
+    nxt = reading.norm[after[0].start : after[0].end].strip() if after else ""
+    confirmed_here = _CONFIRMS.search(tail) and tx.negation_count(tail) == 0
+    confirmed_next = (
+        re.match(
+            r"(?:yes, )?(?:that's|that is|it's|it is|this is) (?:right|true|"
+            r"accurate|correct)\b",
+            nxt,
+        )
+        and tx.negation_count(nxt) == 0
+    )
+    return bool(confirmed_here or confirmed_next)
+
+
 _ADDRESSEE_THAT = re.compile(r"(?:\s+(?!that\b)[\w.'-]+){1,6}?\s+that\b")
 _LEADING_CONDITION = re.compile(
     r"^(?:[\w,']+\s+){0,3}?(?:once|after|only after|only when|when|if|only if|as soon as|provided)\b"
@@ -102,6 +135,7 @@ _ABANDON_BEFORE = re.compile(
     r"\b(?:drop|abandon|giv(?:e|ing|en) up|gave up|forg[oe]|waiv|scrap|soften|relax|trad(?:e|ing) "
     r"away|bargain(?:ing)? away|sacrific|shelv|budg|back(?:ing)? (?:off|away from|down on)|"
     r"walk(?:ing)? back|let(?:ting)? go of|surrender|concede|conceding|compromis(?:e|ing) on|"
+    r"mov(?:e|ed|ing) (?:past|beyond|on from)|"
     r"remov|strik(?:e|ing)|delet)\w*(?:\s+on)?(?:\s+[\w'-]+){0,2}"
     # "drop the demand that China ...", "give up our insistence on ..."
     r"(?:\s+(?:demand|request|insistence|requirement|condition|call)s?\s+(?:that|for|on)"
@@ -141,7 +175,8 @@ def _other_doc(other: re.Pattern[str]) -> re.Pattern[str]:
         + _DOC_NOUN
         + r"\b(?:[^.;:]{0,30}:|\s+(?:[\w']+\s+){0,2}?(?:"
         + tx.REPORT_VERB
-        + r"|has|have|had|contains?|includes?)\b)"
+        + r"|has|have|had|contains?|includes?|lets?|allows?|gives?|provides?|would (?:let|allow|"
+        r"give|have|make|put))\b)"
     )
 
 
@@ -401,6 +436,8 @@ def _read_hit(
         for doc in _other_doc(other_re).finditer(head):
             pass
         reported = doc is not None and _named_side(head[doc.end() :], own_re, other_re) != "own"
+    if reported and _report_confirmed(reading, sentence, clause.start + match.end()):
+        reported = False  # "Reports that we dropped the clause are right."
     if act.agent == "any" and not reported:
         # "the Americans keep proposing that they alone rule ...": the report sits inside.
         inside = match.group()[len(first_word) :]
@@ -422,6 +459,19 @@ def _read_hit(
         act.direction == "uphold"
         and _NEG_COMPARATIVE.search(content)
         and re.match(r"\w+er\b", match.group())
+    ):
+        negations -= 1
+    if (
+        not stripped
+        and first_word.endswith("ing")
+        and _VERDICT_LATER.match(norm[clause.start + match.end() : sentence.end])
+        and not tx.POST_NEGATION.search(suffix)  # already counted: "... is off the table"
+    ):
+        negations += 1
+    if (
+        _WITHOUT_CONDITION.match(content.strip())
+        and "," in sent[pos:]
+        and not _NO_X_NO_DEAL.match(suffix)
     ):
         negations -= 1
     question = sent.rstrip().endswith("?") or bool(tx.QUESTION_START.match(sent))
@@ -608,7 +658,11 @@ _ACCEPTS_ASK = re.compile(
     r"let's do (?:it|that)\b|(?:it's|it is|that's|that is) acceptable\b|^swallow it\b|"
     r"you (?:may|can) (?:agree to|accept|sign) (?:it|that|this)\b|(?:i|we)(?:'ll| will) put (?:it|that|this) on the table\b|"
     r"you can (?:have|keep) (?:that|it|this)(?: one)?\b|(?:i|we)(?:'ll| will) give you (?:that|this)\b|"
-    r"^fair enough\b|^agreed\b|^(?:okay|ok|fine|very well)[.!,]? (?:we|i)(?:'ll| will| can) "
+    r"^fair enough\b|^agreed\b|^(?:that|this|it) (?:we|i) (?:will|can|shall) (?:do|accept|live with)\b|"
+    r"(?:that|this|the) (?:price|arrangement|language|wording|outcome|clause|sentence|change|"
+    r"condition|term|terms) (?:is|are|would be|will be) (?:acceptable|fine|agreeable)\b|"
+    r"(?:we|i)(?: can| will|'ll| could)? live with (?:that|this|the) (?:language|wording|sentence|"
+    r"clause|arrangement|outcome|formula|text)\b|^(?:okay|ok|fine|very well)[.!,]? (?:we|i)(?:'ll| will| can) "
     r"(?:do|accept|take|sign) (?:that|it|this)\b)"
 )
 

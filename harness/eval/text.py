@@ -273,7 +273,7 @@ DISCLAIMER = re.compile(
     r"commitment|position|threat)|not (?:an? )?(?:offer|proposal) to (?:your|their|the other) side|"
     r"(?:i am|i'm) not (?:proposing|offering|suggesting) (?:anything|it|that|this)|"
     r"nothing (?:is|has been) decided|(?:i haven't|i have not|we haven't|we have not) decided|"
-    r"thinking out loud|(?:i'm|i am) (?:only |just )?asking|(?:i|we) (?:only|just) raise|"
+    r"thinking (?:out loud|aloud)|(?:i'm|i am) (?:only |just )?asking|(?:i|we) (?:only|just) raise|"
     r"(?:i'm|i am) not saying (?:i|we) (?:will|would|should)|purely as an? (?:analytical|academic|"
     r"hypothetical) (?:point|matter|question)|not acceptance|do not write (?:this|that|it) down as an "
     r"offer|(?:is|was) not an offer)\b"
