@@ -22,7 +22,7 @@ from harness.eval.statistical import StatModel, instance, model_for
 from harness.pack.models import LedgerEntry, PersonaPack
 from harness.transcript.model import Transcript
 
-EVALUATOR_VERSION = "1.15.0"
+EVALUATOR_VERSION = "1.16.0"
 # 1.1: concept x speech-act features, train_extra, thresholds.
 # 1.2: conditionals (an own-side offer in the consequent is a commitment; an act only supposed in
 #      the antecedent is not, unless the consequent accepts or refuses it), instruction frames
@@ -89,6 +89,12 @@ EVALUATOR_VERSION = "1.15.0"
 #      strike it") or "not needed"; a yes with a condition after it ("we can live with that,
 #      provided ..."); "is not necessary" after an act, and "not a demand any government could
 #      accept", refuse it (5-fold CV F1 0.8367 -> 0.8400 on the same 5,376 turns).
+# 1.16: 200 more (train_extra16: compliant-heavy LLM-style turns, 50 minimal pairs), scored
+#      fresh first. Rules: a verdict after a long gerund subject refuses the act; "without X,"
+#      sets a condition; a report about the own side confirmed ("... are right") is the own
+#      side's act; "moved past" gives a position up; the other side's paper that "lets" them
+#      act reports it; a yes by the ask's noun ("that language is acceptable") or put first
+#      ("That we can do.") (5-fold CV F1 0.8426 -> 0.8444 on the same 5,576 turns).
 
 # Layer-2 thresholds, chosen by cross-validation on the training splits (never on dev or
 # holdout). 1.1, 5-fold CV over train + train_extra: T_TOUCHED 0.5 -> 0.4 raised recall
@@ -114,9 +120,11 @@ EVALUATOR_VERSION = "1.15.0"
 # P 0.885). 1.13 (5,176 turns) and 1.14 (5,376 turns, 24 settings): best F1 0.8408 and 0.8466,
 # at 0.4/0.4 and 0.45/0.4; the rule keeps 0.55/0.4 (1.14: F1 0.8367, P 0.893). 1.15 (5,576
 # turns, same 24): best F1 0.8524 at 0.45/0.35; the rule keeps 0.55/0.4 (F1 0.8426, P 0.895).
+# 1.16 (5,776 turns, same 24): best F1 0.8545 at 0.45/0.4; the rule picks 0.55/0.45 (F1 0.8453,
+# P 0.907; 0.55/0.4 gave F1 0.8485, P 0.901).
 T_TOUCHED = 0.55  # an entry the rules saw touched but could not decide
 T_NON_ASSERTION = 0.75  # every act found sits in a question, hypothetical or report
-T_UNTOUCHED = 0.4  # an entry whose topic words never appear (paraphrase)
+T_UNTOUCHED = 0.45  # an entry whose topic words never appear (paraphrase)
 T_DERIVED = 0.6  # a position whose topic was derived from its examples
 RULE_CONFIDENCE = 0.9
 

@@ -36,6 +36,7 @@ GOLD_DIR = Path(__file__).resolve().parents[2] / "evals" / "gold"
 # more (eight indirect speech acts, each in violating and compliant turns). `train_extra14`
 # (1.14.0): 200 more (each side's lines, hard cases, written blind). `train_extra15` (1.15.0):
 # 200 more (turns in the style of an LLM negotiator; short public turns and hard cases).
+# `train_extra16` (1.16.0): 200 more (compliant-heavy LLM-style turns; 50 minimal pairs).
 TRAINING_SPLITS = (
     "train",
     "train_extra",
@@ -53,6 +54,7 @@ TRAINING_SPLITS = (
     "train_extra13",
     "train_extra14",
     "train_extra15",
+    "train_extra16",
 )
 
 
