@@ -78,20 +78,20 @@ _CONFIRMS = re.compile(
 )
 
 
+_CONFIRMS_NEXT = re.compile(
+    r"^(?:yes, )?(?:that's|that is|it's|it is|this is) (?:right|true|accurate|correct)\b"
+)
+
+
 def _report_confirmed(reading: TurnReading, sentence: tx.Span, act_end: int) -> bool:
+    """The speaker confirms the report, after the act in its sentence or at the start of the
+    next one, with no negation ("... are right", not "... are not right")."""
     tail = reading.norm[act_end : sentence.end]
     after = [s for s in reading.sentences if s.start >= sentence.end][:1]
     nxt = reading.norm[after[0].start : after[0].end].strip() if after else ""
-    confirmed_here = _CONFIRMS.search(tail) and tx.negation_count(tail) == 0
-    confirmed_next = (
-        re.match(
-            r"(?:yes, )?(?:that's|that is|it's|it is|this is) (?:right|true|"
-            r"accurate|correct)\b",
-            nxt,
-        )
-        and tx.negation_count(nxt) == 0
-    )
-    return bool(confirmed_here or confirmed_next)
+    here = _CONFIRMS.search(tail) is not None and tx.negation_count(tail) == 0
+    then = _CONFIRMS_NEXT.match(nxt) is not None and tx.negation_count(nxt) == 0
+    return here or then
 
 
 _ADDRESSEE_THAT = re.compile(r"(?:\s+(?!that\b)[\w.'-]+){1,6}?\s+that\b")
