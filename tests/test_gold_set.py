@@ -1,5 +1,5 @@
 """The gold set keeps its own rules: valid speakers and red lines, consistent tags, and the
-measurement splits (`dev`, `holdout`, `holdout2`) never leak into what the statistical layer trains on."""
+measurement splits (`dev`, `holdout`, `holdout2`, `holdout3`) never leak into what the statistical layer trains on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from harness.eval.gold import GOLD_DIR, TRAINING_SPLITS, GoldTurn, read_gold
 from harness.pack.load import load_pack
 
-MEASUREMENT_SPLITS = ("dev", "holdout", "holdout2")
+MEASUREMENT_SPLITS = ("dev", "holdout", "holdout2", "holdout3")
 SPLITS = (*TRAINING_SPLITS, *MEASUREMENT_SPLITS)
 CASES = {"plain", "negation", "other_side", "reported_speech", "hypothetical", "paraphrase",
          "multi_issue", "small_talk", "question", "sarcasm_or_irony", "injection"}  # fmt: skip

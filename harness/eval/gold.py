@@ -1,9 +1,10 @@
 """The gold set: hand-labelled turns in `evals/gold/*.jsonl` (training splits, `dev`, `holdout`,
-`holdout2`).
+`holdout2`, `holdout3`).
 
 Labels are issue keys of the SPEAKER's own side's red lines: `violated` lists the red lines the
 turn breaks, `upheld` those it keeps to. The training splits teach the statistical layer;
-`dev`, `holdout` and `holdout2` only ever measure it (`impasse eval calibrate --split ...`).
+`dev`, `holdout`, `holdout2` and `holdout3` only ever measure it (`impasse eval calibrate
+--split ...`).
 """
 
 from __future__ import annotations
