@@ -83,12 +83,17 @@ _CONFIRMS_NEXT = re.compile(
 )
 
 
+def _sentences_after(reading: TurnReading, sentence: tx.Span, n: int) -> list[str]:
+    """The normalised text of up to `n` sentences after `sentence` (spans come trimmed)."""
+    after = [s for s in reading.sentences if s.start >= sentence.end][:n]
+    return [reading.norm[s.start : s.end] for s in after]
+
+
 def _report_confirmed(reading: TurnReading, sentence: tx.Span, act_end: int) -> bool:
     """The speaker confirms the report, after the act in its sentence or at the start of the
     next one, with no negation ("... are right", not "... are not right")."""
     tail = reading.norm[act_end : sentence.end]
-    after = [s for s in reading.sentences if s.start >= sentence.end][:1]
-    nxt = reading.norm[after[0].start : after[0].end].strip() if after else ""
+    nxt = next(iter(_sentences_after(reading, sentence, 1)), "")
     here = _CONFIRMS.search(tail) is not None and tx.negation_count(tail) == 0
     then = _CONFIRMS_NEXT.match(nxt) is not None and tx.negation_count(nxt) == 0
     return here or then
@@ -342,6 +347,7 @@ def _read_hit(
     norm = reading.norm
     sent = norm[sentence.start : sentence.end]
     clause_text = norm[clause.start : clause.end]
+    before_clause = norm[sentence.start : clause.start]  # the sentence up to this clause
     if act.needs is not None and not act.needs.search(norm):
         return None
     if act.unless is not None:
@@ -349,12 +355,11 @@ def _read_hit(
         rest = norm[clause.end : sentence.end]
         trailing = _TRAILING_CONDITION.match(rest)
         # ... or in a leading "once they ..., " / "after they ..., " clause of the same sentence.
-        head = norm[sentence.start : clause.start]
-        leading = _LEADING_CONDITION.match(head.strip())
+        leading = _LEADING_CONDITION.match(before_clause.strip())
         if (
             act.unless.search(clause_text)
             or (trailing and act.unless.search(rest))
-            or (leading and act.unless.search(head))
+            or (leading and act.unless.search(before_clause))
         ):
             return None
     offset = clause.start - sentence.start
@@ -416,8 +421,7 @@ def _read_hit(
     if imperative and ref is None and re.match(r"(?:and|but|then|or)\b", prefix.strip()):
         # "We'll lift the tariffs when they sign, and trust their system": a verb joined to
         # the sentence's first clause shares its subject.
-        head = norm[sentence.start : clause.start]
-        ref = _named_side(head, own_re, other_re, first=True)
+        ref = _named_side(before_clause, own_re, other_re, first=True)
         imperative = ref is None
     reported = bool(
         tx.PASSIVE_REPORT.search(content)
@@ -476,8 +480,8 @@ def _read_hit(
         negations -= 1
     question = sent.rstrip().endswith("?") or bool(tx.QUESTION_START.match(sent))
     if question:
-        following = [s for s in reading.sentences if s.start >= sentence.end]
-        if following and tx.ANSWER_NO.match(norm[following[0].start : following[0].end]):
+        following = _sentences_after(reading, sentence, 1)
+        if following and tx.ANSWER_NO.match(following[0]):
             question, negations = False, negations + 1  # a question answered "never"
     negated = act.polar and negations % 2 == 1
     later = norm[clause.end :]
@@ -682,9 +686,7 @@ def _accepted_after(reading: TurnReading, sentence: tx.Span, answering: bool = F
     """One of the two sentences after `sentence` says yes to it, with no negation.
 
     `answering`: `sentence` is a question, so a bare "yes" answers it too."""
-    after = [s for s in reading.sentences if s.start >= sentence.end][:2]
-    for s in after:
-        text = reading.norm[s.start : s.end].strip()
+    for text in _sentences_after(reading, sentence, 2):
         said_yes = _ACCEPTS_ASK.search(text) or (answering and _YES.search(text))
         if said_yes and tx.negation_count(_NO_PROBLEM.sub("", text)) == 0:
             return not tx.REJECTION.search(text)
@@ -724,9 +726,7 @@ def _dropped_after(reading: TurnReading, sentence: tx.Span, clause: tx.Span, ref
     """The own side lets go of what `clause` named, later in its sentence or in the next two
     sentences, with no negation of its own. After the other side's refusal (`refusal`), saying
     it is fine lets it go too."""
-    norm = reading.norm
-    pieces = [norm[clause.end : sentence.end]]
-    pieces += [norm[s.start : s.end] for s in reading.sentences if s.start >= sentence.end][:2]
+    pieces = [reading.norm[clause.end : sentence.end], *_sentences_after(reading, sentence, 2)]
     for i, piece in enumerate(pieces):
         piece = piece.strip(" ,;:-")
         if not refusal and i > 0 and _NO_LONGER_SO.match(piece):
