@@ -60,13 +60,13 @@ def main() -> None:
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMPASSE_CACHE_DIR"] = str(Path(tmp) / "cache")
-        with endpoint(0.0) as base_url:
-            asyncio.run(one_run(base_url, Path(tmp) / "warm", 1))
+        with endpoint(0.0) as fake:
+            asyncio.run(one_run(fake.base_url, Path(tmp) / "warm", 1))
             timed = []
             for k in range(3):
                 cpu_started = time.process_time()
                 transcript, wall = asyncio.run(
-                    one_run(base_url, Path(tmp) / f"zero{k}", args.rounds)
+                    one_run(fake.base_url, Path(tmp) / f"zero{k}", args.rounds)
                 )
                 timed.append((wall, time.process_time() - cpu_started))
             turns = model_turns(transcript)
@@ -78,8 +78,8 @@ def main() -> None:
                 "harness_ms_per_turn": round(1000 * wall / turns, 2),
                 "harness_cpu_ms_per_turn": round(1000 * cpu / turns, 2),
             }
-        with endpoint(args.latency) as base_url:
-            transcript, wall = asyncio.run(one_run(base_url, Path(tmp) / "lat", args.rounds))
+        with endpoint(args.latency) as fake:
+            transcript, wall = asyncio.run(one_run(fake.base_url, Path(tmp) / "lat", args.rounds))
             turns = model_turns(transcript)
             waited = turns * args.latency  # turns are sequential: each waits its latency
             results["fixed_latency"] = {

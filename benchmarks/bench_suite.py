@@ -26,10 +26,13 @@ own slot (critical path T); 32:8 is limited by the default per-endpoint limit of
 lifts the limit (T again), which makes the one event loop's CPU the bottleneck on a small box.
 
 Run: python benchmarks/bench_suite.py [--latency 0.2] [--rounds 2] [--configs 8:8:2,32:32:2]
-[--repeat 3]
+[--repeat 3] [--timeline]
 Each config is RUNS:LIMIT[:WORKERS] (runs in flight at once = RUNS, per-endpoint limit = LIMIT,
 WORKERS = the suite's worker processes, `impasse suite run --workers`; the limit is split
-between them).
+between them). `--timeline` also prints, from the fake endpoint's record of every call, where
+a suite's time went: when the runs' first requests arrived, the time between a reply and the
+run's next request by call number (each run has its own seed, which names it), and the run
+that ended last.
 """
 
 from __future__ import annotations
@@ -45,9 +48,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import yaml
 from openai import AsyncOpenAI
@@ -97,13 +102,22 @@ def write_suite(folder: Path, runs: int, rounds: int) -> Path:
 
 
 def measure(
-    base_url: str, tmp: Path, runs: int, limit: int, rounds: int, latency: float, workers: int = 1
+    fake: Endpoint,
+    tmp: Path,
+    runs: int,
+    limit: int,
+    rounds: int,
+    latency: float,
+    workers: int = 1,
 ) -> dict[str, object]:
+    base_url = fake.base_url
     tmp.mkdir(parents=True, exist_ok=True)
     loaded = load_suite(write_suite(tmp, runs, rounds))
     store = RunStore(tmp / f"runs-{runs}-{limit}-{workers}")
     clock = Clock()
     overrides = CLIOverrides(base_url=base_url, model="fake-model", max_concurrency=limit)
+    fake.calls()  # forget the calls of earlier configs
+    on_clock = time.monotonic()
     started = time.perf_counter()
     report = asyncio.run(
         run_suite(
@@ -117,6 +131,7 @@ def measure(
         )
     )
     wall = time.perf_counter() - started
+    spent = timeline(fake.calls(), on_clock, on_clock + wall)
     transcripts = [store.load_transcript(r.run_id or "") for r in report.runs]
     calls = [sum(1 for t in tr.turns if t.phase != "event") for tr in transcripts]
     in_calls = [sum(t.latency_s for t in tr.turns) for tr in transcripts]
@@ -138,6 +153,7 @@ def measure(
         "wall_pct_of_bare_floor": round(100 * wall / floor, 1),
         "simulation_wall_s": round(clock.last_simulated - started, 2),
         "simulation_pct_of_critical": round(100 * (clock.last_simulated - started) / critical, 1),
+        "timeline": spent,
     }
 
 
@@ -168,25 +184,85 @@ async def bare_floor(
     return wall
 
 
+class Call(NamedTuple):
+    """One answered chat request, as the fake endpoint saw it (time.monotonic(), which every
+    process of the machine shares)."""
+
+    seed: int | None
+    arrived: float
+    answered: float
+
+
 def serve(latency: float, conn: Connection, stop: Event) -> None:
-    """The fake endpoint in its own process: it must not share the harness's GIL."""
+    """The fake endpoint in its own process: it must not share the harness's GIL. Any message
+    on `conn` asks for the calls answered since the last such message."""
     with FakeOpenAI(latency_s=latency, responder=holding_reply, report_cached_tokens=False) as fake:
         conn.send(fake.base_url)
-        stop.wait()
+        while not stop.is_set():
+            if conn.poll(0.05):
+                conn.recv()
+                conn.send(
+                    [
+                        Call((r.body or {}).get("seed"), r.arrived, r.answered)
+                        for r in fake.take_requests()
+                        if r.path.endswith("/chat/completions") and r.answered is not None
+                    ]
+                )
+
+
+class Endpoint(NamedTuple):
+    base_url: str
+    conn: Connection
+
+    def calls(self) -> list[Call]:
+        """The calls answered since the last time this was asked."""
+        self.conn.send(None)
+        return self.conn.recv()
 
 
 @contextmanager
-def endpoint(latency: float) -> Iterator[str]:
+def endpoint(latency: float) -> Iterator[Endpoint]:
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe()
     stop = ctx.Event()
     proc = ctx.Process(target=serve, args=(latency, child, stop), daemon=True)
     proc.start()
     try:
-        yield parent.recv()
+        yield Endpoint(parent.recv(), parent)
     finally:
         stop.set()
         proc.join(timeout=10)
+
+
+def ms(seconds: float) -> float:
+    return round(1000 * seconds, 1)
+
+
+def timeline(calls: list[Call], started: float, ended: float) -> dict[str, object]:
+    """Where a suite's wall time went, from the endpoint's side: when the runs' first requests
+    arrived, how long each run took between a reply and its next request (by call number), and
+    the run that ended last. Times in ms from the suite's start. Needs one seed per run."""
+    runs: dict[object, list[Call]] = {}
+    for call in sorted(calls, key=lambda c: c.arrived):
+        runs.setdefault(call.seed, []).append(call)
+    gaps: dict[int, list[float]] = {}
+    for run in runs.values():
+        for n, (before, after) in enumerate(pairwise(run)):
+            gaps.setdefault(n + 1, []).append(after.arrived - before.answered)
+    first = [run[0].arrived - started for run in runs.values()]
+    last = max(runs.values(), key=lambda run: run[-1].answered)
+    return {
+        "first_request_ms": [ms(min(first)), ms(max(first))],
+        "reply_to_next_request_ms": {
+            n: [ms(sum(g) / len(g)), ms(max(g))] for n, g in sorted(gaps.items())
+        },
+        "last_run": {
+            "first_request_ms": ms(last[0].arrived - started),
+            "between_calls_ms": ms(sum(b.arrived - a.answered for a, b in pairwise(last))),
+            "last_reply_ms": ms(last[-1].answered - started),
+            "suite_end_ms": ms(ended - started),
+        },
+    }
 
 
 def main() -> None:
@@ -204,6 +280,11 @@ def main() -> None:
         action="store_true",
         help="Skip fsync in atomic writes (to attribute overhead; never for real runs).",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="Also print where each suite's time went (first requests, gaps, the last run).",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rows = []
@@ -214,16 +295,14 @@ def main() -> None:
         Evaluator.for_pack(load_pack("us-china-2019"))  # train once, outside the clock
         if args.no_fsync:  # attribution only: what the atomic writes' fsyncs cost
             os.fsync = lambda fd: None
-        with endpoint(args.latency) as base_url:
+        with endpoint(args.latency) as fake:
             # Untimed: one-off costs of a process's first run (compiling the graph, first imports
             # and caches) belong to the process, not to whichever config comes first.
-            measure(base_url, tmp / "warm-up", 1, 8, args.rounds, args.latency)
+            measure(fake, tmp / "warm-up", 1, 8, args.rounds, args.latency)
             for n, config in enumerate(args.configs.split(",") * args.repeat):
                 runs, limit, workers = ([int(x) for x in config.split(":")] + [1])[:3]
                 folder = tmp / f"{n:02d}"  # a fresh folder, so a repeat never resumes a suite
-                rows.append(
-                    measure(base_url, folder, runs, limit, args.rounds, args.latency, workers)
-                )
+                rows.append(measure(fake, folder, runs, limit, args.rounds, args.latency, workers))
     if args.json:
         print(
             json.dumps(
@@ -244,6 +323,23 @@ def main() -> None:
             f"(simulations done at {r['simulation_wall_s']} s = {r['simulation_pct_of_critical']}%; "
             f"a run spent {r['mean_s_in_calls_per_run']} s in calls)"
         )
+        if args.timeline:
+            print_timeline(r["timeline"])  # type: ignore[arg-type]
+
+
+def print_timeline(spent: dict[str, Any]) -> None:
+    first, last = spent["first_request_ms"], spent["last_run"]
+    print(f"    first requests arrived {first[0]}-{first[1]} ms after the suite started")
+    gaps = spent["reply_to_next_request_ms"]
+    print(
+        "    reply -> next request, mean/max ms by call: "
+        + " ".join(f"{n}:{mean:.0f}/{top:.0f}" for n, (mean, top) in gaps.items())
+    )
+    print(
+        f"    last run: first request at {last['first_request_ms']} ms, "
+        f"{last['between_calls_ms']} ms between replies and next requests, last reply at "
+        f"{last['last_reply_ms']} ms; the suite ended at {last['suite_end_ms']} ms"
+    )
 
 
 if __name__ == "__main__":

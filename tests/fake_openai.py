@@ -74,6 +74,8 @@ class RecordedRequest:
     authorization_sent: bool
     key_matched: bool | None  # None when the server does not require a key
     fault: FaultKind | None = None
+    arrived: float = 0.0  # time.monotonic() when the request had been read
+    answered: float | None = None  # time.monotonic() when the response had been sent
 
     @property
     def response_format(self) -> str | None:
@@ -181,6 +183,12 @@ class FakeOpenAI:
         self.require_key = None
         self.max_in_flight = 0
 
+    def take_requests(self) -> list[RecordedRequest]:
+        """The requests recorded so far, forgotten here (a long benchmark keeps no bodies)."""
+        with self._lock:
+            taken, self.requests = self.requests, []
+        return taken
+
     @property
     def count(self) -> int:
         """Number of requests that reached the server (any path)."""
@@ -232,6 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
     # whether the request counts in `in_flight`.
     _due: float | None = None
     _counted = False
+    _current: RecordedRequest | None = None  # stamped `answered` when its response is sent
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -246,7 +255,10 @@ class _Handler(BaseHTTPRequestHandler):
             matched = auth == f"Bearer {self.fake.require_key}"
         if "authorization" in headers:
             headers["authorization"] = "Bearer ***"
-        record = RecordedRequest(self.command, self.path, headers, body, sent, matched)
+        record = RecordedRequest(
+            self.command, self.path, headers, body, sent, matched, arrived=time.monotonic()
+        )
+        self._current = record
         with self.fake._lock:
             self.fake.requests.append(record)
         return record
@@ -265,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+        if self._current is not None:
+            self._current.answered = time.monotonic()
 
     def _error(self, status: int, message: str, code: str | None = None, **headers: str) -> None:
         err = {"message": message, "type": "invalid_request_error", "param": None, "code": code}
