@@ -1,7 +1,7 @@
 """Issue 7: a suite of 10 runs against an endpoint failing 30% of requests completes every run.
 
 The faults are drawn from the fake server's seeded `fault_rate`: 429 with Retry-After, 500,
-dropped connections, stalls past the (0.5 s) client timeout, and truncated JSON bodies. The
+dropped connections, 5 s stalls past the (0.5 s) client timeout, and truncated JSON bodies. The
 same suite against a healthy endpoint gives the turns to compare with: the scripted replies are
 deterministic per prompt, so a run that retried must end with exactly the same turns.
 Backoff waits are patched (conftest), so only the stalls cost real time.
@@ -21,7 +21,7 @@ FAULTS = (
     Fault("rate_limit", retry_after=1.0),
     Fault("server_error", status=500),
     Fault("drop"),
-    Fault("stall", seconds=1.5),
+    Fault("stall", seconds=5.0),  # the issue's 5 s; the client gives up at its 0.5 s timeout
     Fault("truncated_body"),
 )
 SEEDS = list(range(1, 11))
