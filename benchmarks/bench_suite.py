@@ -245,21 +245,23 @@ def timeline(calls: list[Call], started: float, ended: float) -> dict[str, objec
     runs: dict[object, list[Call]] = {}
     for call in sorted(calls, key=lambda c: c.arrived):
         runs.setdefault(call.seed, []).append(call)
-    gaps: dict[int, list[float]] = {}
-    for run in runs.values():
-        for n, (before, after) in enumerate(pairwise(run)):
-            gaps.setdefault(n + 1, []).append(after.arrived - before.answered)
+    # Per run, the time from each reply to its next request (call n's reply -> call n + 1).
+    waits = {seed: [b.arrived - a.answered for a, b in pairwise(run)] for seed, run in runs.items()}
+    by_call: dict[int, list[float]] = {}
+    for run_waits in waits.values():
+        for n, wait in enumerate(run_waits, start=1):
+            by_call.setdefault(n, []).append(wait)
     first = [run[0].arrived - started for run in runs.values()]
-    last = max(runs.values(), key=lambda run: run[-1].answered)
+    last = max(runs, key=lambda seed: runs[seed][-1].answered)
     return {
         "first_request_ms": [ms(min(first)), ms(max(first))],
         "reply_to_next_request_ms": {
-            n: [ms(sum(g) / len(g)), ms(max(g))] for n, g in sorted(gaps.items())
+            n: [ms(sum(w) / len(w)), ms(max(w))] for n, w in sorted(by_call.items())
         },
         "last_run": {
-            "first_request_ms": ms(last[0].arrived - started),
-            "between_calls_ms": ms(sum(b.arrived - a.answered for a, b in pairwise(last))),
-            "last_reply_ms": ms(last[-1].answered - started),
+            "first_request_ms": ms(runs[last][0].arrived - started),
+            "between_calls_ms": ms(sum(waits[last])),
+            "last_reply_ms": ms(runs[last][-1].answered - started),
             "suite_end_ms": ms(ended - started),
         },
     }
